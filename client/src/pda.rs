@@ -1,0 +1,20 @@
+//! Program-derived addresses, from the seed constants the program uses.
+
+use anchor_lang::prelude::Pubkey;
+use spotcheck::constants::{ESCROW_VAULT_SEED, MARKET_SEED, STAKE_VAULT_SEED};
+
+pub fn market(authority: &Pubkey, market_id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[MARKET_SEED, authority.as_ref(), &market_id.to_le_bytes()],
+        &spotcheck::ID,
+    )
+    .0
+}
+
+pub fn stake_vault(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[STAKE_VAULT_SEED, market.as_ref()], &spotcheck::ID).0
+}
+
+pub fn escrow_vault(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[ESCROW_VAULT_SEED, market.as_ref()], &spotcheck::ID).0
+}

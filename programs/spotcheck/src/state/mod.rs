@@ -1,0 +1,5 @@
+//! Account types, one file each.
+
+pub mod market;
+
+pub use market::*;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up everything the project needs on a fresh Debian 12 machine with
+# rustup's Rust 1.95, then builds the program. Idempotent: a second run with
+# nothing changed takes seconds.
+#   - the SBF toolchain (sbf-build/setup.sh: Debian rustc-web, sbpf-linker, patched std)
+#   - target/deploy/spotcheck.so, the SBF build of the program
+#   - target/idl/spotcheck.json, the program's IDL
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+say() { echo "setup: $*" >&2; }
+
+command -v cargo >/dev/null || { say "cargo not found: install Rust 1.95 with rustup first (https://rustup.rs)"; exit 1; }
+for tool in patch od sha256sum; do
+  command -v "$tool" >/dev/null || { say "$tool not found (Debian: apt-get install patch coreutils)"; exit 1; }
+done
+
+"$root/sbf-build/setup.sh" >/dev/null
+say "building target/deploy/spotcheck.so (SBF)"
+"$root/sbf-build/build.sh"
+say "building target/idl/spotcheck.json"
+cargo run --quiet --locked -p xtask -- idl ${SPOTCHECK_IDL_CHECK:+--check} >&2

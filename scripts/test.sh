@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets everything up (scripts/setup.sh) and runs every check and test:
+# formatting, clippy with warnings as errors, the committed IDL against the
+# program, and the whole workspace's tests (the program's run on its SBF
+# build in LiteSVM), then prints the program's compute-unit table.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+
+SPOTCHECK_IDL_CHECK=1 "$root/scripts/setup.sh"
+
+echo "test: cargo fmt --check" >&2
+cargo fmt --all --check
+
+echo "test: cargo clippy -D warnings" >&2
+cargo clippy --quiet --locked --workspace --all-targets -- -D warnings
+
+echo "test: cargo test" >&2
+cargo test --quiet --locked --workspace
+
+echo "test: compute units per instruction (SBF build)" >&2
+cargo test --quiet --locked -p spotcheck-tests --test compute_units -- --nocapture 2>&1 | grep -v '^running\|^test result\|^$'
+
+echo "test: all passed in $(( $(date +%s) - start )) s" >&2
