@@ -67,12 +67,18 @@ export CARGO_ENCODED_RUSTFLAGS=$(printf '%s\x1f' \
   -C passes=lower-atomic \
   --cfg spotcheck_upstream_sbf | sed 's/\x1f$//')
 
+# rustc warns once per crate that `allows-misaligned-mem-access` is an
+# unstable target feature (SBPF v0 does allow misaligned access); drop just
+# that warning so real diagnostics stand out.
 /usr/bin/cargo build --release --quiet \
   -p spotcheck \
   --target "$here/bpfel-solana-solana.json" \
   -Zbuild-std=std,panic_abort -Zjson-target-spec \
   --target-dir "$target_dir" \
-  "${patch_args[@]}"
+  "${patch_args[@]}" \
+  2> >(grep -v -e 'unstable feature specified for `-Ctarget-feature`: `allows-misaligned-mem-access`' \
+               -e 'this feature is not stably supported; its behavior can change in the future' \
+               -e '^  |$' -e '^$' >&2)
 
 so="$target_dir/bpfel-solana-solana/release/libspotcheck.so"
 # e_machine at offset 18: 247 = EM_BPF

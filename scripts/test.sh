@@ -20,6 +20,6 @@ echo "test: cargo test" >&2
 cargo test --quiet --locked --workspace
 
 echo "test: compute units per instruction (SBF build)" >&2
-cargo test --quiet --locked -p spotcheck-tests --test compute_units -- --nocapture 2>&1 | grep -v '^running\|^test result\|^$'
+cargo test --quiet --locked -p spotcheck-tests --test compute_units -- --nocapture 2>&1 | grep '^|'
 
 echo "test: all passed in $(( $(date +%s) - start )) s" >&2

@@ -1,7 +1,9 @@
 //! Program-derived addresses, from the seed constants the program uses.
 
 use anchor_lang::prelude::Pubkey;
-use spotcheck::constants::{ESCROW_VAULT_SEED, MARKET_SEED, STAKE_VAULT_SEED};
+use spotcheck::constants::{
+    ESCROW_VAULT_SEED, MARKET_SEED, MODEL_SEED, PROVIDER_SEED, STAKE_VAULT_SEED,
+};
 
 pub fn market(authority: &Pubkey, market_id: u64) -> Pubkey {
     Pubkey::find_program_address(
@@ -17,4 +19,16 @@ pub fn stake_vault(market: &Pubkey) -> Pubkey {
 
 pub fn escrow_vault(market: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[ESCROW_VAULT_SEED, market.as_ref()], &spotcheck::ID).0
+}
+
+pub fn model(market: &Pubkey, weights_hash: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(&[MODEL_SEED, market.as_ref(), weights_hash], &spotcheck::ID).0
+}
+
+pub fn provider(market: &Pubkey, stake_wallet: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[PROVIDER_SEED, market.as_ref(), stake_wallet.as_ref()],
+        &spotcheck::ID,
+    )
+    .0
 }

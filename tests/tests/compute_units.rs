@@ -1,47 +1,171 @@
 //! The compute-unit table: each instruction's success path once, on the SBF
-//! build, printed as one table (`scripts/test.sh` shows it; the program's
-//! README section copies it). Each must fit the default 200k budget of one
-//! instruction, so no client ever needs a compute-budget instruction.
+//! build, under SPL Token and Token-2022, printed as one table
+//! (`scripts/test.sh` shows it; the README copies it). Keys are seeded so the
+//! PDA bump searches, and so the figures, repeat run to run. Each instruction
+//! must fit the default 200k budget, so no client needs a compute-budget
+//! instruction.
 
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
 use solana_signer::Signer;
+use spotcheck::state::MarketParams;
 use spotcheck_client::instructions as ix;
+use spotcheck_client::pda;
 use spotcheck_localchain::tokens::{TOKEN, TOKEN_2022};
 use spotcheck_tests::TestEnv;
-use spotcheck_tests::fixtures::default_params;
+use spotcheck_tests::fixtures::{WEIGHTS_HASH, default_params, default_terms};
 
 const DEFAULT_INSTRUCTION_BUDGET: u64 = 200_000;
 
+/// Runs every instruction once on a market of `program` tokens; returns (instruction, CU).
+fn run_all(program: Pubkey) -> Vec<(String, u64)> {
+    let mut env = TestEnv::new();
+    let authority = env.seeded_wallet(1);
+    let mut fixture = env.market_setup_for(authority, program, program);
+    let authority = fixture.authority.pubkey();
+    let stake_wallet = env.seeded_wallet(2);
+    let worker = Keypair::new_from_array([3; 32]);
+    let source = env.funded_token_account(fixture.stake, &stake_wallet.pubkey(), 10_000_000);
+    fixture
+        .providers
+        .push(pda::provider(&fixture.market, &stake_wallet.pubkey()));
+    let oracles = vec![
+        Pubkey::new_from_array([4; 32]),
+        Pubkey::new_from_array([5; 32]),
+        Pubkey::new_from_array([6; 32]),
+    ];
+    let model = pda::model(&fixture.market, &WEIGHTS_HASH);
+    let min = default_params().min_provider_stake;
+
+    let steps: Vec<(
+        &str,
+        anchor_lang::solana_program::instruction::Instruction,
+        Vec<&Keypair>,
+    )> = vec![
+        (
+            "market_create",
+            ix::market_create(
+                &authority,
+                fixture.market_id,
+                &fixture.tokens(),
+                default_params(),
+            ),
+            vec![&fixture.authority],
+        ),
+        (
+            "market_update",
+            ix::market_update(
+                &authority,
+                &fixture.market,
+                &fixture.treasury,
+                MarketParams {
+                    fee_bps: 300,
+                    ..default_params()
+                },
+            ),
+            vec![&fixture.authority],
+        ),
+        (
+            "market_set_paused",
+            ix::market_set_paused(&authority, &fixture.market, false),
+            vec![&fixture.authority],
+        ),
+        (
+            "market_set_oracles (3 keys)",
+            ix::market_set_oracles(&authority, &fixture.market, oracles, 2),
+            vec![&fixture.authority],
+        ),
+        (
+            "model_register",
+            ix::model_register(
+                &authority,
+                &fixture.market,
+                WEIGHTS_HASH,
+                "llama",
+                default_terms(),
+            ),
+            vec![&fixture.authority],
+        ),
+        (
+            "model_update",
+            ix::model_update(&authority, &fixture.market, &model, default_terms(), true),
+            vec![&fixture.authority],
+        ),
+        (
+            "provider_register",
+            ix::provider_register(
+                &stake_wallet.pubkey(),
+                &fixture.market,
+                &worker.pubkey(),
+                "https://worker.example",
+            ),
+            vec![&stake_wallet],
+        ),
+        (
+            "provider_stake",
+            ix::provider_stake(
+                &stake_wallet.pubkey(),
+                &fixture.stake_accounts(),
+                &source,
+                2 * min,
+            ),
+            vec![&stake_wallet],
+        ),
+        (
+            "provider_request_unstake",
+            ix::provider_request_unstake(&stake_wallet.pubkey(), &fixture.market, min),
+            vec![&stake_wallet],
+        ),
+        (
+            "provider_rotate_worker",
+            ix::provider_rotate_worker(
+                &stake_wallet.pubkey(),
+                &fixture.market,
+                &Pubkey::new_from_array([7; 32]),
+            ),
+            vec![&stake_wallet],
+        ),
+        (
+            "provider_set_endpoint",
+            ix::provider_set_endpoint(
+                &stake_wallet.pubkey(),
+                &fixture.market,
+                "https://worker-2.example",
+            ),
+            vec![&stake_wallet],
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, instruction, signers) in steps {
+        let meta = env
+            .send(name, &[instruction], &signers)
+            .unwrap_or_else(|failed| panic!("{name}: {:?}", failed.err));
+        rows.push((name.to_string(), meta.compute_units_consumed));
+    }
+    env.warp_slots(default_params().unbonding_slots);
+    let withdraw =
+        ix::provider_withdraw(&stake_wallet.pubkey(), &fixture.stake_accounts(), &source);
+    let meta = env
+        .send("provider_withdraw", &[withdraw], &[&stake_wallet])
+        .expect("provider_withdraw");
+    rows.push(("provider_withdraw".to_string(), meta.compute_units_consumed));
+    env.assert_conservation(&fixture);
+    rows
+}
+
 #[test]
 fn compute_unit_table() {
-    let mut rows = Vec::new();
-    for (stake_program, payment_program, tokens) in [
-        (TOKEN, TOKEN, "SPL Token"),
-        (TOKEN_2022, TOKEN_2022, "Token-2022"),
-    ] {
-        let mut env = TestEnv::new();
-        let authority = env.seeded_wallet(1);
-        let fixture = env.market_setup_for(authority, stake_program, payment_program);
-        let create = ix::market_create(
-            &fixture.authority.pubkey(),
-            fixture.market_id,
-            &fixture.tokens(),
-            default_params(),
-        );
-        let meta = env
-            .send("market_create", &[create], &[&fixture.authority])
-            .expect("market_create");
-        rows.push(("market_create", tokens, meta.compute_units_consumed));
-    }
-
-    let mut table = String::from("| instruction | tokens | compute units |\n|---|---|---:|\n");
-    for (name, tokens, units) in &rows {
-        table += &format!("| `{name}` | {tokens} | {units} |\n");
+    let spl = run_all(TOKEN);
+    let t22 = run_all(TOKEN_2022);
+    let mut table = String::from("| instruction | SPL Token | Token-2022 |\n|---|---:|---:|\n");
+    for ((name, spl_units), (_, t22_units)) in spl.iter().zip(&t22) {
+        table += &format!("| `{name}` | {spl_units} | {t22_units} |\n");
     }
     println!("{table}");
-    for (name, tokens, units) in rows {
+    for (name, units) in spl.iter().chain(&t22) {
         assert!(
-            units < DEFAULT_INSTRUCTION_BUDGET,
-            "{name} ({tokens}) needs {units} CU, over the default budget"
+            *units < DEFAULT_INSTRUCTION_BUDGET,
+            "{name} needs {units} CU, over the default budget"
         );
     }
 }

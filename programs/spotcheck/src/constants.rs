@@ -13,6 +13,23 @@ pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
 #[constant]
 pub const ESCROW_VAULT_SEED: &[u8] = b"escrow_vault";
 
+/// Model PDA: `[MODEL_SEED, market, weights_hash]`.
+#[constant]
+pub const MODEL_SEED: &[u8] = b"model";
+/// Provider PDA: `[PROVIDER_SEED, market, stake_wallet]`.
+#[constant]
+pub const PROVIDER_SEED: &[u8] = b"provider";
+
+/// Longest provider endpoint URL, in bytes.
+#[constant]
+pub const MAX_ENDPOINT_LEN: u16 = 128;
+/// Longest model fetch location, in bytes.
+#[constant]
+pub const MAX_MODEL_URI_LEN: u16 = 200;
+/// Longest model architecture tag (e.g. "llama"), in bytes.
+#[constant]
+pub const MAX_ARCHITECTURE_LEN: u16 = 16;
+
 /// Basis points in one whole.
 pub const BPS_DENOMINATOR: u64 = 10_000;
 /// Most oracle keys a market can hold. (Not `#[constant]`: the IDL has no usize.)

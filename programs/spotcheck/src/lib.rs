@@ -26,4 +26,74 @@ pub mod spotcheck {
     pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Result<()> {
         instructions::market_create(ctx, args)
     }
+
+    /// Replaces a market's parameters and treasury (authority).
+    pub fn market_update(ctx: Context<MarketUpdate>, args: MarketUpdateArgs) -> Result<()> {
+        instructions::market_update(ctx, args)
+    }
+
+    /// Pauses or unpauses new activity in a market (authority).
+    pub fn market_set_paused(ctx: Context<MarketSetPaused>, paused: bool) -> Result<()> {
+        instructions::market_set_paused(ctx, paused)
+    }
+
+    /// Replaces a market's oracle set and quorum (authority).
+    pub fn market_set_oracles(
+        ctx: Context<MarketSetOracles>,
+        args: MarketSetOraclesArgs,
+    ) -> Result<()> {
+        instructions::market_set_oracles(ctx, args)
+    }
+
+    /// Registers a model by the hash of its weights (authority).
+    pub fn model_register(ctx: Context<ModelRegister>, args: ModelRegisterArgs) -> Result<()> {
+        instructions::model_register(ctx, args)
+    }
+
+    /// Changes a model's price, limits or location, or retires it (authority).
+    pub fn model_update(ctx: Context<ModelUpdate>, args: ModelUpdateArgs) -> Result<()> {
+        instructions::model_update(ctx, args)
+    }
+
+    /// Registers a provider: cold stake wallet, hot worker key, endpoint.
+    pub fn provider_register(
+        ctx: Context<ProviderRegister>,
+        args: ProviderRegisterArgs,
+    ) -> Result<()> {
+        instructions::provider_register(ctx, args)
+    }
+
+    /// Adds stake to the market's stake vault (stake wallet).
+    pub fn provider_stake(ctx: Context<ProviderStake>, amount: u64) -> Result<()> {
+        instructions::provider_stake(ctx, amount)
+    }
+
+    /// Starts unbonding free stake (stake wallet).
+    pub fn provider_request_unstake(
+        ctx: Context<ProviderRequestUnstake>,
+        amount: u64,
+    ) -> Result<()> {
+        instructions::provider_request_unstake(ctx, amount)
+    }
+
+    /// Withdraws unbonded stake (stake wallet).
+    pub fn provider_withdraw(ctx: Context<ProviderWithdraw>) -> Result<()> {
+        instructions::provider_withdraw(ctx)
+    }
+
+    /// Replaces the provider's worker key (stake wallet).
+    pub fn provider_rotate_worker(
+        ctx: Context<ProviderRotateWorker>,
+        new_worker: Pubkey,
+    ) -> Result<()> {
+        instructions::provider_rotate_worker(ctx, new_worker)
+    }
+
+    /// Moves the provider's output endpoint (stake wallet).
+    pub fn provider_set_endpoint(
+        ctx: Context<ProviderSetEndpoint>,
+        endpoint: String,
+    ) -> Result<()> {
+        instructions::provider_set_endpoint(ctx, endpoint)
+    }
 }

@@ -49,3 +49,40 @@ pub fn require_plain_mint(mint: &AccountInfo) -> Result<()> {
     }
     Ok(())
 }
+
+/// One token movement: `amount` of `mint` from `from` to `to`, authorised by
+/// `authority`, through `token_program`. `transfer_checked` everywhere, so
+/// SPL Token and Token-2022 take the same path and the mint is confirmed.
+pub struct TokenTransfer<'a, 'info> {
+    pub token_program: &'a AccountInfo<'info>,
+    pub mint: &'a AccountInfo<'info>,
+    pub from: &'a AccountInfo<'info>,
+    pub to: &'a AccountInfo<'info>,
+    pub authority: &'a AccountInfo<'info>,
+    pub amount: u64,
+    pub decimals: u8,
+}
+
+/// Moves tokens a signer of this transaction owns (a stake or a payment in).
+pub fn transfer_in(transfer: &TokenTransfer) -> Result<()> {
+    transfer_checked(transfer, &[])
+}
+
+/// Moves tokens out of a vault; `signer_seeds` are the market PDA's.
+pub fn transfer_out(transfer: &TokenTransfer, signer_seeds: &[&[&[u8]]]) -> Result<()> {
+    transfer_checked(transfer, signer_seeds)
+}
+
+fn transfer_checked(transfer: &TokenTransfer, signer_seeds: &[&[&[u8]]]) -> Result<()> {
+    if transfer.amount == 0 {
+        return Ok(());
+    }
+    let accounts = anchor_spl::token_interface::TransferChecked {
+        from: transfer.from.clone(),
+        mint: transfer.mint.clone(),
+        to: transfer.to.clone(),
+        authority: transfer.authority.clone(),
+    };
+    let ctx = CpiContext::new_with_signer(transfer.token_program.key(), accounts, signer_seeds);
+    anchor_spl::token_interface::transfer_checked(ctx, transfer.amount, transfer.decimals)
+}

@@ -93,6 +93,7 @@ pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Resu
         params: args.params,
         oracles: Vec::with_capacity(MAX_ORACLES),
         quorum: 0,
+        oracle_set_version: 0,
         paused: false,
         job_count: 0,
         total_staked: 0,

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{BPS_DENOMINATOR, MAX_ORACLES};
+use crate::constants::{BPS_DENOMINATOR, MARKET_SEED, MAX_ORACLES};
 use crate::error::SpotcheckError;
 
 /// A market: one stake mint, one payment mint, the rules every job in it
@@ -31,8 +31,10 @@ pub struct Market {
     /// Oracle keys allowed to attest and vote (at most `MAX_ORACLES`).
     #[max_len(MAX_ORACLES)]
     pub oracles: Vec<Pubkey>,
-    /// Votes needed to decide an attestation or a verdict.
+    /// Votes needed to decide an attestation or a verdict: a strict majority of `oracles`.
     pub quorum: u8,
+    /// Bumped on every oracle-set change, so votes cast under an old set can be told apart.
+    pub oracle_set_version: u32,
     /// While set, no new jobs, claims or stakes; settlement and withdrawals go on.
     pub paused: bool,
     /// Jobs ever submitted; the next job's id.
@@ -47,6 +49,67 @@ pub struct Market {
     pub stake_vault_bump: u8,
     /// PDA bump of the escrow vault.
     pub escrow_vault_bump: u8,
+}
+
+impl Market {
+    /// Replaces the oracle set. Keys must be distinct and real; the quorum a
+    /// strict majority, so two conflicting outcomes can never both reach it.
+    pub fn set_oracles(&mut self, oracles: Vec<Pubkey>, quorum: u8) -> Result<()> {
+        require!(
+            !oracles.is_empty() && oracles.len() <= MAX_ORACLES,
+            SpotcheckError::OracleSetSize
+        );
+        for (i, oracle) in oracles.iter().enumerate() {
+            require!(
+                *oracle != Pubkey::default(),
+                SpotcheckError::OracleKeyInvalid
+            );
+            require!(
+                !oracles[..i].contains(oracle),
+                SpotcheckError::DuplicateOracle
+            );
+        }
+        let count = oracles.len();
+        require!(
+            usize::from(quorum) * 2 > count && usize::from(quorum) <= count,
+            SpotcheckError::QuorumNotMajority
+        );
+        self.oracles = oracles;
+        self.quorum = quorum;
+        self.oracle_set_version = self
+            .oracle_set_version
+            .checked_add(1)
+            .ok_or(SpotcheckError::MathOverflow)?;
+        Ok(())
+    }
+
+    pub fn is_oracle(&self, key: &Pubkey) -> bool {
+        self.oracles.contains(key)
+    }
+
+    pub fn add_staked(&mut self, amount: u64) -> Result<()> {
+        self.total_staked = self
+            .total_staked
+            .checked_add(amount)
+            .ok_or(SpotcheckError::MathOverflow)?;
+        Ok(())
+    }
+
+    pub fn sub_staked(&mut self, amount: u64) -> Result<()> {
+        self.total_staked = self
+            .total_staked
+            .checked_sub(amount)
+            .ok_or(SpotcheckError::MarketInvariant)?;
+        Ok(())
+    }
+
+    /// Signs for the vaults, whose token authority is this PDA.
+    pub fn with_signer<T>(&self, f: impl FnOnce(&[&[&[u8]]]) -> T) -> T {
+        let market_id = self.market_id.to_le_bytes();
+        let bump = [self.bump];
+        let seeds: &[&[u8]] = &[MARKET_SEED, self.authority.as_ref(), &market_id, &bump];
+        f(&[seeds])
+    }
 }
 
 /// How a slashed provider's collateral is shared out, in basis points.

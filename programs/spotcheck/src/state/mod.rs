@@ -1,5 +1,9 @@
 //! Account types, one file each.
 
 pub mod market;
+pub mod model;
+pub mod provider;
 
 pub use market::*;
+pub use model::*;
+pub use provider::*;

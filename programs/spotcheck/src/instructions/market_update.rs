@@ -1,0 +1,47 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
+
+use crate::error::SpotcheckError;
+use crate::events::MarketUpdated;
+use crate::state::{Market, MarketParams};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone)]
+pub struct MarketUpdateArgs {
+    pub params: MarketParams,
+}
+
+#[derive(Accounts)]
+pub struct MarketUpdate<'info> {
+    pub authority: Signer<'info>,
+
+    #[account(mut, has_one = authority @ SpotcheckError::NotMarketAuthority)]
+    pub market: Box<Account<'info, Market>>,
+
+    /// The treasury from now on (pass the current one to keep it).
+    #[account(
+        constraint = treasury.mint == market.payment_mint @ SpotcheckError::WrongTreasuryMint,
+    )]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+}
+
+impl MarketUpdate<'_> {
+    pub fn validate(&self, args: &MarketUpdateArgs) -> Result<()> {
+        args.params.validate()
+    }
+}
+
+/// Replaces the market's parameters and treasury. Jobs already submitted keep
+/// the terms they were submitted under.
+#[access_control(ctx.accounts.validate(&args))]
+pub fn market_update(ctx: Context<MarketUpdate>, args: MarketUpdateArgs) -> Result<()> {
+    let treasury = ctx.accounts.treasury.key();
+    let market = &mut ctx.accounts.market;
+    market.params = args.params;
+    market.treasury = treasury;
+    emit!(MarketUpdated {
+        market: market.key(),
+        treasury,
+        params: args.params
+    });
+    Ok(())
+}

@@ -1,0 +1,26 @@
+use anchor_lang::prelude::*;
+
+use crate::error::SpotcheckError;
+use crate::events::ProviderEndpointSet;
+use crate::state::{Provider, validate_endpoint};
+
+#[derive(Accounts)]
+pub struct ProviderSetEndpoint<'info> {
+    pub stake_wallet: Signer<'info>,
+
+    #[account(mut, has_one = stake_wallet @ SpotcheckError::NotStakeWallet)]
+    pub provider: Box<Account<'info, Provider>>,
+}
+
+/// Moves the provider's output endpoint.
+pub fn provider_set_endpoint(ctx: Context<ProviderSetEndpoint>, endpoint: String) -> Result<()> {
+    validate_endpoint(&endpoint)?;
+    let provider = &mut ctx.accounts.provider;
+    provider.endpoint = endpoint;
+    emit!(ProviderEndpointSet {
+        market: provider.market,
+        provider: provider.key(),
+        endpoint: provider.endpoint.clone(),
+    });
+    Ok(())
+}

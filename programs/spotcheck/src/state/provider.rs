@@ -1,0 +1,120 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::MAX_ENDPOINT_LEN;
+use crate::error::SpotcheckError;
+
+/// Whether a provider may claim jobs.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ProviderStatus {
+    /// May claim jobs while its free stake covers the minimum.
+    Active,
+    /// Reached the market's fault limit: claims nothing more, may still withdraw after unbonding.
+    Jailed,
+}
+
+/// A compute provider in one market. The cold stake wallet owns the stake;
+/// the hot worker key only claims jobs and submits results.
+#[account]
+#[derive(InitSpace)]
+pub struct Provider {
+    /// The market this provider serves.
+    pub market: Pubkey,
+    /// Cold wallet: stakes, unstakes, withdraws, rotates the worker key. Part of the PDA seeds.
+    pub stake_wallet: Pubkey,
+    /// Hot key the worker daemon signs claims and results with.
+    pub worker: Pubkey,
+    /// Base URL where the worker serves outputs by hash.
+    #[max_len(MAX_ENDPOINT_LEN)]
+    pub endpoint: String,
+    /// Stake held for this provider in the market's stake vault (locked and pending included).
+    pub staked: u64,
+    /// Collateral locked behind claimed jobs; never withdrawable while locked.
+    pub locked: u64,
+    /// Amount requested for unstaking, withdrawable from `unstake_release_slot`.
+    pub pending_unstake: u64,
+    /// Slot from which `pending_unstake` can be withdrawn.
+    pub unstake_release_slot: u64,
+    /// Jobs settled with the provider paid.
+    pub jobs_completed: u64,
+    /// Jobs whose re-execution by the oracles matched.
+    pub jobs_verified: u64,
+    /// Jobs lost to a liveness fault (expired or withheld output).
+    pub jobs_failed: u64,
+    /// Jobs whose result failed verification.
+    pub jobs_slashed: u64,
+    /// Faults counted toward jailing.
+    pub faults: u16,
+    /// Active or jailed.
+    pub status: ProviderStatus,
+    /// PDA bump.
+    pub bump: u8,
+}
+
+impl Provider {
+    /// Stake neither locked behind jobs nor on its way out.
+    pub fn free_stake(&self) -> Result<u64> {
+        self.staked
+            .checked_sub(self.locked)
+            .and_then(|rest| rest.checked_sub(self.pending_unstake))
+            .ok_or_else(|| SpotcheckError::ProviderInvariant.into())
+    }
+
+    pub fn add_stake(&mut self, amount: u64) -> Result<()> {
+        self.staked = self
+            .staked
+            .checked_add(amount)
+            .ok_or(SpotcheckError::MathOverflow)?;
+        Ok(())
+    }
+
+    /// Moves `amount` of free stake to pending, released `unbonding_slots` from `now`.
+    /// A new request restarts the clock for everything pending: the unbonding
+    /// period always covers the most recent decision to leave.
+    pub fn request_unstake(&mut self, amount: u64, now: u64, unbonding_slots: u64) -> Result<()> {
+        require!(amount > 0, SpotcheckError::ZeroAmount);
+        require!(
+            amount <= self.free_stake()?,
+            SpotcheckError::UnstakeExceedsFreeStake
+        );
+        self.pending_unstake = self
+            .pending_unstake
+            .checked_add(amount)
+            .ok_or(SpotcheckError::MathOverflow)?;
+        self.unstake_release_slot = now
+            .checked_add(unbonding_slots)
+            .ok_or(SpotcheckError::MathOverflow)?;
+        Ok(())
+    }
+
+    /// Takes the whole pending unstake out of `staked`, if its release slot has come.
+    pub fn withdraw(&mut self, now: u64) -> Result<u64> {
+        require!(self.pending_unstake > 0, SpotcheckError::NothingToWithdraw);
+        require!(
+            now >= self.unstake_release_slot,
+            SpotcheckError::StillUnbonding
+        );
+        let amount = self.pending_unstake;
+        self.staked = self
+            .staked
+            .checked_sub(amount)
+            .ok_or(SpotcheckError::ProviderInvariant)?;
+        self.pending_unstake = 0;
+        Ok(amount)
+    }
+
+    /// Locked collateral and pending unstake are both parts of the stake.
+    pub fn invariant(&self) -> Result<()> {
+        self.free_stake().map(|_| ())
+    }
+}
+
+/// An endpoint is an http(s) URL of at most `MAX_ENDPOINT_LEN` bytes.
+pub fn validate_endpoint(endpoint: &str) -> Result<()> {
+    require!(
+        endpoint.len() <= usize::from(MAX_ENDPOINT_LEN)
+            && (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+            && endpoint.len() > "http://".len(),
+        SpotcheckError::BadEndpoint
+    );
+    Ok(())
+}
