@@ -29,7 +29,8 @@ for patch_file in "$here"/crate-patches/*.patch; do
   crate_version=$(basename "$patch_file" .patch)        # e.g. anchor-syn-1.2.2
   crate=${crate_version%-*}
   version=${crate_version##*-}
-  grep -A1 "^name = \"$crate\"$" Cargo.lock | grep -q "^version = \"$version\"$" || {
+  locked_versions=$(grep -A1 "^name = \"$crate\"$" Cargo.lock || true)
+  [[ $locked_versions == *"version = \"$version\""* ]] || {
     echo "sbf-build: Cargo.lock no longer has $crate $version; port crate-patches/$crate_version.patch to the new version" >&2
     exit 1
   }

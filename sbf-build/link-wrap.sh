@@ -62,7 +62,7 @@ done
 
 # Inline aggressively: what survives as a call is bound by BPF's five
 # argument registers, and Anchor's generated code has many small calls.
-"$sbf_home/bin/sbpf-linker" "${args[@]}" --llvm-args=-inline-threshold=100000 || {
+"$sbf_home/bin/sbpf-linker" "${args[@]}" --llvm-args=-inline-threshold="${SPOTCHECK_SBF_INLINE_THRESHOLD:-100000}" || {
   status=$?
   if [ -s "$scratch/libcalls.txt" ]; then
     echo "sbf link-wrap: inputs with operations BPF can only do by libcall (fine if optimised away; a cause if not):" >&2

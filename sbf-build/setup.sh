@@ -16,16 +16,21 @@ say() { echo "sbf-setup: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages -----------------------------------------------------------
-if ! /usr/bin/rustc --version 2>/dev/null | grep -q '^rustc 1\.96' \
+# (Version checks capture the output first: `cmd | grep -q` under pipefail
+# fails when grep exits before cmd has written everything.)
+rustc_version=$(/usr/bin/rustc --version 2>/dev/null || true)
+if [[ $rustc_version != "rustc 1.96"* ]] \
   || [ ! -d "$rust_src/std" ] || [ ! -x "$llvm_prefix/bin/llvm-dis" ] || [ ! -x "$llvm_prefix/bin/llvm-config" ]; then
   say "installing rustc-web, cargo-web, rust-web-src (Debian; ~45 s)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src >/dev/null
 fi
-/usr/bin/rustc --version | grep -q '^rustc 1\.96' || { say "Debian's rustc-web is not 1.96: $(/usr/bin/rustc --version). The std patch in std/ is written for 1.96; update it for this version."; exit 1; }
+rustc_version=$(/usr/bin/rustc --version 2>/dev/null || true)
+[[ $rustc_version == "rustc 1.96"* ]] || { say "Debian's rustc-web is not 1.96 ($rustc_version). The std patch in std/ is written for 1.96; update it for this version."; exit 1; }
 
 # 2. sbpf-linker ---------------------------------------------------------------
-if ! "$sbf_home/bin/sbpf-linker" --version 2>/dev/null | grep -q "$sbpf_linker_version"; then
+linker_version=$("$sbf_home/bin/sbpf-linker" --version 2>/dev/null || true)
+if [[ $linker_version != *"sbpf-linker $sbpf_linker_version"* ]]; then
   say "building sbpf-linker $sbpf_linker_version against LLVM 22 (~5 min on 2 cores)"
   # Build with the rustup toolchain (1.95), not Debian's cargo: sbpf-linker's lock pins
   # crates that need a rustc this recent, and it links Debian's libLLVM.so.22.1.

@@ -32,13 +32,11 @@ fn demo_params() -> MarketParams {
         claim_timeout_slots: 150,
         attestation_deadline_slots: 150,
         challenge_window_slots: 300,
+        verdict_timeout_slots: 300,
         challenge_bond: 10_000_000,
-        slash_split: SlashSplit {
-            client_bps: 5_000,
-            challenger_bps: 3_000,
-            treasury_bps: 2_000,
-        },
+        slash_split: SlashSplit { client_bps: 5_000, challenger_bps: 3_000, treasury_bps: 2_000 },
         liveness_slash_bps: 1_000,
+        failed_bond_provider_bps: 5_000,
         max_faults: 3,
         unbonding_slots: 1_000,
     }
@@ -51,19 +49,18 @@ pub fn run(program: &Path) -> Result<Report> {
     let payment = chain.create_mint(TOKEN_2022)?;
     let treasury_owner = chain.wallet()?;
     let treasury = chain.create_token_account(payment, &treasury_owner.pubkey())?;
+    let stake_treasury = chain.create_token_account(stake, &treasury_owner.pubkey())?;
     let tokens = MarketTokens {
         stake_mint: stake.mint,
         stake_token_program: stake.program,
         payment_mint: payment.mint,
         payment_token_program: payment.program,
         treasury,
+        stake_treasury,
     };
 
     // A market whose collateral can't cover the sampling odds: refused.
-    let cheap = MarketParams {
-        collateral_ratio_bps: 100_000,
-        ..demo_params()
-    };
+    let cheap = MarketParams { collateral_ratio_bps: 100_000, ..demo_params() };
     let refused = match chain.send(
         "market_create (10x collateral at 5 % sampling)",
         &[ix::market_create(&authority.pubkey(), 1, &tokens, cheap)],
@@ -81,22 +78,11 @@ pub fn run(program: &Path) -> Result<Report> {
 
     let params = demo_params();
     chain
-        .send(
-            "market_create",
-            &[ix::market_create(&authority.pubkey(), 2, &tokens, params)],
-            &[&authority],
-        )
-        .map_err(|failed| {
-            anyhow::anyhow!(
-                "market_create failed: {:?}\n{}",
-                failed.err,
-                failed.meta.logs.join("\n")
-            )
-        })?;
+        .send("market_create", &[ix::market_create(&authority.pubkey(), 2, &tokens, params)], &[&authority])
+        .map_err(|failed| anyhow::anyhow!("market_create failed: {:?}\n{}", failed.err, failed.meta.logs.join("\n")))?;
     let market_key = pda::market(&authority.pubkey(), 2);
-    let market: Market = chain
-        .program_account(&market_key)
-        .context("the market account is missing after market_create")?;
+    let market: Market =
+        chain.program_account(&market_key).context("the market account is missing after market_create")?;
 
     Ok(Report {
         program: program.display().to_string(),
@@ -104,22 +90,10 @@ pub fn run(program: &Path) -> Result<Report> {
         params: market.params,
         refused,
         vaults: vec![
-            (
-                "stake vault (SPL Token)".into(),
-                market.stake_vault.to_string(),
-                chain.balance(&market.stake_vault),
-            ),
-            (
-                "escrow vault (Token-2022)".into(),
-                market.escrow_vault.to_string(),
-                chain.balance(&market.escrow_vault),
-            ),
+            ("stake vault (SPL Token)".into(), market.stake_vault.to_string(), chain.balance(&market.stake_vault)),
+            ("escrow vault (Token-2022)".into(), market.escrow_vault.to_string(), chain.balance(&market.escrow_vault)),
         ],
-        compute_units: chain
-            .cu_log()
-            .iter()
-            .map(|r| (r.label.clone(), r.units, r.ok))
-            .collect(),
+        compute_units: chain.cu_log().iter().map(|r| (r.label.clone(), r.units, r.ok)).collect(),
     })
 }
 
@@ -127,10 +101,7 @@ impl Report {
     pub fn render(&self) -> String {
         let p = &self.params;
         let mut out = String::new();
-        out += &format!(
-            "Spotcheck demo on an embedded chain (LiteSVM), program {}\n\n",
-            self.program
-        );
+        out += &format!("Spotcheck demo on an embedded chain (LiteSVM), program {}\n\n", self.program);
         out += "1. A market asking 10x collateral at 5 % sampling is refused:\n";
         out += &format!("   {}\n", self.refused);
         out += "\n";
@@ -145,20 +116,14 @@ impl Report {
         );
         out += &format!(
             "   claim timeout {} slots, attestation {} slots, challenge window {} slots, unbonding {} slots\n",
-            p.claim_timeout_slots,
-            p.attestation_deadline_slots,
-            p.challenge_window_slots,
-            p.unbonding_slots
+            p.claim_timeout_slots, p.attestation_deadline_slots, p.challenge_window_slots, p.unbonding_slots
         );
         for (name, address, balance) in &self.vaults {
             out += &format!("   {name}: {address} holds {balance}\n");
         }
         out += "\nCompute units (whole transaction, SBF build):\n";
         for (label, units, ok) in &self.compute_units {
-            out += &format!(
-                "  {units:>8}  {}  {label}\n",
-                if *ok { "ok " } else { "err" }
-            );
+            out += &format!("  {units:>8}  {}  {label}\n", if *ok { "ok " } else { "err" });
         }
         out
     }

@@ -7,11 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "spotcheck",
-    version,
-    about = "Verifiable AI inference market on Solana"
-)]
+#[command(name = "spotcheck", version, about = "Verifiable AI inference market on Solana")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -6,10 +6,10 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{InstructionData, ToAccountMetas, system_program};
 use spotcheck::instructions::{
-    MarketCreateArgs, MarketSetOraclesArgs, MarketUpdateArgs, ModelRegisterArgs, ModelUpdateArgs,
-    ProviderRegisterArgs,
+    JobPostVerdictArgs, JobSubmitArgs, JobSubmitResultArgs, MarketCreateArgs, MarketSetOraclesArgs, MarketUpdateArgs,
+    ModelRegisterArgs, ModelUpdateArgs, ProviderRegisterArgs,
 };
-use spotcheck::state::{MarketParams, ModelTerms};
+use spotcheck::state::{Job, Market, MarketParams, ModelTerms};
 use spotcheck::{accounts, instruction};
 
 use crate::pda;
@@ -21,32 +21,58 @@ pub struct MarketTokens {
     pub stake_token_program: Pubkey,
     pub payment_mint: Pubkey,
     pub payment_token_program: Pubkey,
-    /// Payment-mint token account for fees and the treasury's slash share.
+    /// Payment-mint token account for fees and failed challengers' bond shares.
     pub treasury: Pubkey,
+    /// Stake-mint token account for the treasury's share of slashed collateral.
+    pub stake_treasury: Pubkey,
 }
 
-/// What a provider instruction that moves stake needs to know of its market.
+/// A market's addresses, as instructions that move tokens need them.
+/// `MarketKeys::new` reads them off the market account.
 #[derive(Clone, Copy, Debug)]
-pub struct StakeAccounts {
+pub struct MarketKeys {
     pub market: Pubkey,
     pub stake_mint: Pubkey,
     pub stake_token_program: Pubkey,
+    pub payment_mint: Pubkey,
+    pub payment_token_program: Pubkey,
+    pub treasury: Pubkey,
+    pub stake_treasury: Pubkey,
 }
 
-fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction {
-        program_id: spotcheck::ID,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
+impl MarketKeys {
+    pub fn new(market: Pubkey, account: &Market) -> Self {
+        MarketKeys {
+            market,
+            stake_mint: account.stake_mint,
+            stake_token_program: account.stake_token_program,
+            payment_mint: account.payment_mint,
+            payment_token_program: account.payment_token_program,
+            treasury: account.treasury,
+            stake_treasury: account.stake_treasury,
+        }
     }
 }
 
-pub fn market_create(
-    authority: &Pubkey,
-    market_id: u64,
-    tokens: &MarketTokens,
-    params: MarketParams,
-) -> Instruction {
+/// A claimed job's parties, as the instructions that finish it need them.
+#[derive(Clone, Copy, Debug)]
+pub struct JobKeys {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+}
+
+impl JobKeys {
+    pub fn new(job: Pubkey, account: &Job) -> Self {
+        JobKeys { job, client: account.client, provider: account.provider }
+    }
+}
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: spotcheck::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+pub fn market_create(authority: &Pubkey, market_id: u64, tokens: &MarketTokens, params: MarketParams) -> Instruction {
     let market = pda::market(authority, market_id);
     build(
         accounts::MarketCreate {
@@ -57,13 +83,12 @@ pub fn market_create(
             stake_vault: pda::stake_vault(&market),
             escrow_vault: pda::escrow_vault(&market),
             treasury: tokens.treasury,
+            stake_treasury: tokens.stake_treasury,
             stake_token_program: tokens.stake_token_program,
             payment_token_program: tokens.payment_token_program,
             system_program: system_program::ID,
         },
-        instruction::MarketCreate {
-            args: MarketCreateArgs { market_id, params },
-        },
+        instruction::MarketCreate { args: MarketCreateArgs { market_id, params } },
     )
 }
 
@@ -71,6 +96,7 @@ pub fn market_update(
     authority: &Pubkey,
     market: &Pubkey,
     treasury: &Pubkey,
+    stake_treasury: &Pubkey,
     params: MarketParams,
 ) -> Instruction {
     build(
@@ -78,37 +104,20 @@ pub fn market_update(
             authority: *authority,
             market: *market,
             treasury: *treasury,
+            stake_treasury: *stake_treasury,
         },
-        instruction::MarketUpdate {
-            args: MarketUpdateArgs { params },
-        },
+        instruction::MarketUpdate { args: MarketUpdateArgs { params } },
     )
 }
 
 pub fn market_set_paused(authority: &Pubkey, market: &Pubkey, paused: bool) -> Instruction {
-    build(
-        accounts::MarketSetPaused {
-            authority: *authority,
-            market: *market,
-        },
-        instruction::MarketSetPaused { paused },
-    )
+    build(accounts::MarketSetPaused { authority: *authority, market: *market }, instruction::MarketSetPaused { paused })
 }
 
-pub fn market_set_oracles(
-    authority: &Pubkey,
-    market: &Pubkey,
-    oracles: Vec<Pubkey>,
-    quorum: u8,
-) -> Instruction {
+pub fn market_set_oracles(authority: &Pubkey, market: &Pubkey, oracles: Vec<Pubkey>, quorum: u8) -> Instruction {
     build(
-        accounts::MarketSetOracles {
-            authority: *authority,
-            market: *market,
-        },
-        instruction::MarketSetOracles {
-            args: MarketSetOraclesArgs { oracles, quorum },
-        },
+        accounts::MarketSetOracles { authority: *authority, market: *market },
+        instruction::MarketSetOracles { args: MarketSetOraclesArgs { oracles, quorum } },
     )
 }
 
@@ -127,11 +136,7 @@ pub fn model_register(
             system_program: system_program::ID,
         },
         instruction::ModelRegister {
-            args: ModelRegisterArgs {
-                weights_hash,
-                architecture: architecture.to_string(),
-                terms,
-            },
+            args: ModelRegisterArgs { weights_hash, architecture: architecture.to_string(), terms },
         },
     )
 }
@@ -144,23 +149,12 @@ pub fn model_update(
     active: bool,
 ) -> Instruction {
     build(
-        accounts::ModelUpdate {
-            authority: *authority,
-            market: *market,
-            model: *model,
-        },
-        instruction::ModelUpdate {
-            args: ModelUpdateArgs { terms, active },
-        },
+        accounts::ModelUpdate { authority: *authority, market: *market, model: *model },
+        instruction::ModelUpdate { args: ModelUpdateArgs { terms, active } },
     )
 }
 
-pub fn provider_register(
-    stake_wallet: &Pubkey,
-    market: &Pubkey,
-    worker: &Pubkey,
-    endpoint: &str,
-) -> Instruction {
+pub fn provider_register(stake_wallet: &Pubkey, market: &Pubkey, worker: &Pubkey, endpoint: &str) -> Instruction {
     build(
         accounts::ProviderRegister {
             stake_wallet: *stake_wallet,
@@ -169,21 +163,13 @@ pub fn provider_register(
             system_program: system_program::ID,
         },
         instruction::ProviderRegister {
-            args: ProviderRegisterArgs {
-                worker: *worker,
-                endpoint: endpoint.to_string(),
-            },
+            args: ProviderRegisterArgs { worker: *worker, endpoint: endpoint.to_string() },
         },
     )
 }
 
 /// Stakes `amount` from `source`, a stake-mint token account of the stake wallet.
-pub fn provider_stake(
-    stake_wallet: &Pubkey,
-    market: &StakeAccounts,
-    source: &Pubkey,
-    amount: u64,
-) -> Instruction {
+pub fn provider_stake(stake_wallet: &Pubkey, market: &MarketKeys, source: &Pubkey, amount: u64) -> Instruction {
     build(
         accounts::ProviderStake {
             stake_wallet: *stake_wallet,
@@ -198,11 +184,7 @@ pub fn provider_stake(
     )
 }
 
-pub fn provider_request_unstake(
-    stake_wallet: &Pubkey,
-    market: &Pubkey,
-    amount: u64,
-) -> Instruction {
+pub fn provider_request_unstake(stake_wallet: &Pubkey, market: &Pubkey, amount: u64) -> Instruction {
     build(
         accounts::ProviderRequestUnstake {
             stake_wallet: *stake_wallet,
@@ -214,11 +196,7 @@ pub fn provider_request_unstake(
 }
 
 /// Withdraws the unbonded stake to `destination`, any stake-mint token account.
-pub fn provider_withdraw(
-    stake_wallet: &Pubkey,
-    market: &StakeAccounts,
-    destination: &Pubkey,
-) -> Instruction {
+pub fn provider_withdraw(stake_wallet: &Pubkey, market: &MarketKeys, destination: &Pubkey) -> Instruction {
     build(
         accounts::ProviderWithdraw {
             stake_wallet: *stake_wallet,
@@ -233,34 +211,204 @@ pub fn provider_withdraw(
     )
 }
 
-pub fn provider_rotate_worker(
-    stake_wallet: &Pubkey,
-    market: &Pubkey,
-    new_worker: &Pubkey,
-) -> Instruction {
+pub fn provider_rotate_worker(stake_wallet: &Pubkey, market: &Pubkey, new_worker: &Pubkey) -> Instruction {
     build(
-        accounts::ProviderRotateWorker {
-            stake_wallet: *stake_wallet,
-            provider: pda::provider(market, stake_wallet),
-        },
-        instruction::ProviderRotateWorker {
-            new_worker: *new_worker,
-        },
+        accounts::ProviderRotateWorker { stake_wallet: *stake_wallet, provider: pda::provider(market, stake_wallet) },
+        instruction::ProviderRotateWorker { new_worker: *new_worker },
     )
 }
 
-pub fn provider_set_endpoint(
-    stake_wallet: &Pubkey,
-    market: &Pubkey,
-    endpoint: &str,
+pub fn provider_set_endpoint(stake_wallet: &Pubkey, market: &Pubkey, endpoint: &str) -> Instruction {
+    build(
+        accounts::ProviderSetEndpoint { stake_wallet: *stake_wallet, provider: pda::provider(market, stake_wallet) },
+        instruction::ProviderSetEndpoint { endpoint: endpoint.to_string() },
+    )
+}
+
+// --- jobs ---------------------------------------------------------------------
+
+/// Submits job number `job_id` (the market's current `job_count`), escrowing
+/// from `client_token`.
+pub fn job_submit(
+    client: &Pubkey,
+    market: &MarketKeys,
+    model: &Pubkey,
+    job_id: u64,
+    client_token: &Pubkey,
+    args: JobSubmitArgs,
 ) -> Instruction {
     build(
-        accounts::ProviderSetEndpoint {
-            stake_wallet: *stake_wallet,
-            provider: pda::provider(market, stake_wallet),
+        accounts::JobSubmit {
+            client: *client,
+            market: market.market,
+            model: *model,
+            job: pda::job(&market.market, job_id),
+            payment_mint: market.payment_mint,
+            client_token: *client_token,
+            escrow_vault: pda::escrow_vault(&market.market),
+            token_program: market.payment_token_program,
+            system_program: system_program::ID,
         },
-        instruction::ProviderSetEndpoint {
-            endpoint: endpoint.to_string(),
+        instruction::JobSubmit { args },
+    )
+}
+
+pub fn job_cancel(client: &Pubkey, market: &MarketKeys, job: &Pubkey, client_token: &Pubkey) -> Instruction {
+    build(
+        accounts::JobCancel {
+            client: *client,
+            market: market.market,
+            job: *job,
+            payment_mint: market.payment_mint,
+            client_token: *client_token,
+            escrow_vault: pda::escrow_vault(&market.market),
+            token_program: market.payment_token_program,
         },
+        instruction::JobCancel {},
+    )
+}
+
+pub fn job_claim(worker: &Pubkey, market: &Pubkey, provider: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::JobClaim { worker: *worker, market: *market, provider: *provider, job: *job },
+        instruction::JobClaim {},
+    )
+}
+
+pub fn job_submit_result(worker: &Pubkey, provider: &Pubkey, job: &Pubkey, args: JobSubmitResultArgs) -> Instruction {
+    build(
+        accounts::JobSubmitResult { worker: *worker, provider: *provider, job: *job },
+        instruction::JobSubmitResult { args },
+    )
+}
+
+pub fn job_attest(oracle: &Pubkey, market: &Pubkey, job: &Pubkey, complete: bool) -> Instruction {
+    build(accounts::JobAttest { oracle: *oracle, market: *market, job: *job }, instruction::JobAttest { complete })
+}
+
+pub fn job_reveal_sample(job: &Pubkey) -> Instruction {
+    build(
+        accounts::JobRevealSample { job: *job, slot_hashes: solana_sdk_ids::sysvar::slot_hashes::ID },
+        instruction::JobRevealSample {},
+    )
+}
+
+pub fn job_challenge(challenger: &Pubkey, market: &MarketKeys, job: &Pubkey, challenger_token: &Pubkey) -> Instruction {
+    build(
+        accounts::JobChallenge {
+            challenger: *challenger,
+            market: market.market,
+            job: *job,
+            payment_mint: market.payment_mint,
+            challenger_token: *challenger_token,
+            escrow_vault: pda::escrow_vault(&market.market),
+            token_program: market.payment_token_program,
+        },
+        instruction::JobChallenge {},
+    )
+}
+
+pub fn job_post_verdict(
+    oracle: &Pubkey,
+    market: &Pubkey,
+    job: &Pubkey,
+    pass: bool,
+    evidence_hash: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::JobPostVerdict { oracle: *oracle, market: *market, job: *job },
+        instruction::JobPostVerdict { args: JobPostVerdictArgs { pass, evidence_hash } },
+    )
+}
+
+/// Settles a job; `provider_payout` is a payment-token account of the provider's stake wallet.
+pub fn job_settle(market: &MarketKeys, job: &JobKeys, provider_payout: &Pubkey) -> Instruction {
+    build(
+        accounts::JobSettle {
+            market: market.market,
+            job: job.job,
+            provider: job.provider,
+            client: job.client,
+            provider_payout: *provider_payout,
+            treasury: market.treasury,
+            escrow_vault: pda::escrow_vault(&market.market),
+            payment_mint: market.payment_mint,
+            payment_token_program: market.payment_token_program,
+        },
+        instruction::JobSettle {},
+    )
+}
+
+/// Where a finished job's refunds and shares go.
+#[derive(Clone, Copy, Debug)]
+pub struct JobRecipients {
+    /// The client's payment-token account (escrow refund).
+    pub client_token: Pubkey,
+    /// The client's stake-token account (its share of slashed collateral;
+    /// `client_token` again when the mints are the same).
+    pub client_stake_token: Pubkey,
+    /// With a challenger: where its bond came from, and its stake-token
+    /// account for the reward.
+    pub challenger: Option<(Pubkey, Pubkey)>,
+}
+
+pub fn job_slash(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> Instruction {
+    build(
+        accounts::JobSlash {
+            market: market.market,
+            job: job.job,
+            provider: job.provider,
+            client: job.client,
+            client_token: to.client_token,
+            client_stake_token: to.client_stake_token,
+            challenger_token: to.challenger.map(|(bond, _)| bond),
+            challenger_stake_token: to.challenger.map(|(_, reward)| reward),
+            stake_treasury: market.stake_treasury,
+            escrow_vault: pda::escrow_vault(&market.market),
+            stake_vault: pda::stake_vault(&market.market),
+            payment_mint: market.payment_mint,
+            stake_mint: market.stake_mint,
+            payment_token_program: market.payment_token_program,
+            stake_token_program: market.stake_token_program,
+        },
+        instruction::JobSlash {},
+    )
+}
+
+pub fn job_expire(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> Instruction {
+    build(
+        accounts::JobExpire {
+            market: market.market,
+            job: job.job,
+            provider: job.provider,
+            client: job.client,
+            client_token: to.client_token,
+            client_stake_token: to.client_stake_token,
+            stake_treasury: market.stake_treasury,
+            escrow_vault: pda::escrow_vault(&market.market),
+            stake_vault: pda::stake_vault(&market.market),
+            payment_mint: market.payment_mint,
+            stake_mint: market.stake_mint,
+            payment_token_program: market.payment_token_program,
+            stake_token_program: market.stake_token_program,
+        },
+        instruction::JobExpire {},
+    )
+}
+
+pub fn job_unwind(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> Instruction {
+    build(
+        accounts::JobUnwind {
+            market: market.market,
+            job: job.job,
+            provider: job.provider,
+            client: job.client,
+            client_token: to.client_token,
+            challenger_token: to.challenger.map(|(bond, _)| bond),
+            escrow_vault: pda::escrow_vault(&market.market),
+            payment_mint: market.payment_mint,
+            payment_token_program: market.payment_token_program,
+        },
+        instruction::JobUnwind {},
     )
 }

@@ -1,16 +1,10 @@
 //! Program-derived addresses, from the seed constants the program uses.
 
 use anchor_lang::prelude::Pubkey;
-use spotcheck::constants::{
-    ESCROW_VAULT_SEED, MARKET_SEED, MODEL_SEED, PROVIDER_SEED, STAKE_VAULT_SEED,
-};
+use spotcheck::constants::{ESCROW_VAULT_SEED, JOB_SEED, MARKET_SEED, MODEL_SEED, PROVIDER_SEED, STAKE_VAULT_SEED};
 
 pub fn market(authority: &Pubkey, market_id: u64) -> Pubkey {
-    Pubkey::find_program_address(
-        &[MARKET_SEED, authority.as_ref(), &market_id.to_le_bytes()],
-        &spotcheck::ID,
-    )
-    .0
+    Pubkey::find_program_address(&[MARKET_SEED, authority.as_ref(), &market_id.to_le_bytes()], &spotcheck::ID).0
 }
 
 pub fn stake_vault(market: &Pubkey) -> Pubkey {
@@ -26,9 +20,9 @@ pub fn model(market: &Pubkey, weights_hash: &[u8; 32]) -> Pubkey {
 }
 
 pub fn provider(market: &Pubkey, stake_wallet: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[PROVIDER_SEED, market.as_ref(), stake_wallet.as_ref()],
-        &spotcheck::ID,
-    )
-    .0
+    Pubkey::find_program_address(&[PROVIDER_SEED, market.as_ref(), stake_wallet.as_ref()], &spotcheck::ID).0
+}
+
+pub fn job(market: &Pubkey, job_id: u64) -> Pubkey {
+    Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &job_id.to_le_bytes()], &spotcheck::ID).0
 }

@@ -20,16 +20,15 @@ use solana_transaction::Transaction;
 pub const WALLET_LAMPORTS: u64 = 100_000_000_000;
 /// LiteSVM's clock starts at slot 0; the chain starts somewhere less special.
 pub const START_SLOT: u64 = 1_000;
+/// Entries a validator keeps in the SlotHashes sysvar.
+pub const MAX_SLOT_HASHES: u64 = 512;
 
 pub type TxResult = Result<TransactionMetadata, Box<FailedTransactionMetadata>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalChainError {
     #[error("cannot read the program at {path}: {source}. Build it first: ./sbf-build/build.sh")]
-    ProgramMissing {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    ProgramMissing { path: PathBuf, source: std::io::Error },
     #[error("the SVM refused the program at {path}: {reason}. Rebuild it: ./sbf-build/build.sh")]
     ProgramRejected { path: PathBuf, reason: String },
     #[error("funding {address} failed: {reason}")]
@@ -61,22 +60,15 @@ pub struct LocalChain {
 impl LocalChain {
     /// A chain with the program at `program_so` loaded at `spotcheck::ID`.
     pub fn new(program_so: &Path) -> Result<Self, LocalChainError> {
-        let so = std::fs::read(program_so).map_err(|source| LocalChainError::ProgramMissing {
-            path: program_so.to_path_buf(),
-            source,
-        })?;
+        let so = std::fs::read(program_so)
+            .map_err(|source| LocalChainError::ProgramMissing { path: program_so.to_path_buf(), source })?;
         let mut svm = LiteSVM::new();
-        svm.add_program(spotcheck::ID, &so)
-            .map_err(|err| LocalChainError::ProgramRejected {
-                path: program_so.to_path_buf(),
-                reason: format!("{err:?}"),
-            })?;
-        svm.warp_to_slot(START_SLOT);
-        let mut chain = LocalChain {
-            svm,
-            payer: Keypair::new(),
-            cu_log: Vec::new(),
-        };
+        svm.add_program(spotcheck::ID, &so).map_err(|err| LocalChainError::ProgramRejected {
+            path: program_so.to_path_buf(),
+            reason: format!("{err:?}"),
+        })?;
+        let mut chain = LocalChain { svm, payer: Keypair::new(), cu_log: Vec::new() };
+        chain.warp_to(START_SLOT);
         let payer = chain.payer.pubkey();
         chain.airdrop(&payer, WALLET_LAMPORTS)?;
         Ok(chain)
@@ -86,10 +78,7 @@ impl LocalChain {
         self.svm
             .airdrop(address, lamports)
             .map(|_| ())
-            .map_err(|failed| LocalChainError::Airdrop {
-                address: *address,
-                reason: format!("{:?}", failed.err),
-            })
+            .map_err(|failed| LocalChainError::Airdrop { address: *address, reason: format!("{:?}", failed.err) })
     }
 
     /// A new wallet holding `WALLET_LAMPORTS`.
@@ -117,11 +106,7 @@ impl LocalChain {
             Ok(meta) => (meta.compute_units_consumed, true),
             Err(failed) => (failed.meta.compute_units_consumed, false),
         };
-        self.cu_log.push(CuRecord {
-            label: label.to_string(),
-            units,
-            ok,
-        });
+        self.cu_log.push(CuRecord { label: label.to_string(), units, ok });
         result
     }
 
@@ -138,22 +123,15 @@ impl LocalChain {
     }
 
     pub fn lamports(&self, address: &Pubkey) -> u64 {
-        self.svm
-            .get_account(address)
-            .map_or(0, |account| account.lamports)
+        self.svm.get_account(address).map_or(0, |account| account.lamports)
     }
 
     pub fn account_exists(&self, address: &Pubkey) -> bool {
-        self.svm
-            .get_account(address)
-            .is_some_and(|account| account.lamports > 0)
+        self.svm.get_account(address).is_some_and(|account| account.lamports > 0)
     }
 
     /// Decodes an account of the program, checking owner and discriminator.
-    pub fn program_account<T: anchor_lang::AccountDeserialize>(
-        &self,
-        address: &Pubkey,
-    ) -> Option<T> {
+    pub fn program_account<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> Option<T> {
         let account = self.svm.get_account(address)?;
         if account.owner != spotcheck::ID {
             return None;
@@ -165,9 +143,24 @@ impl LocalChain {
         self.svm.get_sysvar::<Clock>().slot
     }
 
+    /// Moves the clock `slots` ahead, as if that many blocks had been produced.
     pub fn warp_slots(&mut self, slots: u64) {
         let slot = self.slot().saturating_add(slots);
+        self.warp_to(slot);
+    }
+
+    /// Sets the clock to `slot` and fills the SlotHashes sysvar as a
+    /// validator would: the hashes of the 512 slots before it, newest first.
+    /// LiteSVM's own warp only moves the clock; the program's sampling reads
+    /// SlotHashes. Each slot's hash is a pure function of the slot, so a
+    /// test's draws repeat run to run.
+    pub fn warp_to(&mut self, slot: u64) {
         self.svm.warp_to_slot(slot);
+        let entries: Vec<solana_slot_hashes::SlotHash> = (slot.saturating_sub(MAX_SLOT_HASHES)..slot)
+            .rev()
+            .map(|past| (past, solana_sha256_hasher::hashv(&[b"spotcheck-localchain-slot", &past.to_le_bytes()])))
+            .collect();
+        self.svm.set_sysvar(&solana_slot_hashes::SlotHashes::new(&entries));
     }
 
     /// Compute units recorded so far, in order.
@@ -180,12 +173,7 @@ impl LocalChain {
         self.cu_log
             .iter()
             .map(|record| {
-                format!(
-                    "  {:>8}  {}  {}\n",
-                    record.units,
-                    if record.ok { "ok " } else { "err" },
-                    record.label
-                )
+                format!("  {:>8}  {}  {}\n", record.units, if record.ok { "ok " } else { "err" }, record.label)
             })
             .collect()
     }

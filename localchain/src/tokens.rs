@@ -6,9 +6,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_lang::solana_program::system_instruction;
 use anchor_spl::token_2022::spl_token_2022;
-use anchor_spl::token_2022::spl_token_2022::extension::{
-    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
-};
+use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -30,10 +28,7 @@ pub struct LocalMint {
 pub type ExtensionInit<'a> = &'a dyn Fn(&Pubkey) -> Result<Instruction, LocalChainError>;
 
 fn token_error(what: &str) -> impl Fn(anchor_lang::prelude::ProgramError) -> LocalChainError + '_ {
-    move |err| LocalChainError::Setup {
-        what: what.to_string(),
-        reason: err.to_string(),
-    }
+    move |err| LocalChainError::Setup { what: what.to_string(), reason: err.to_string() }
 }
 
 impl LocalChain {
@@ -93,18 +88,11 @@ impl LocalChain {
             .map_err(token_error("initialize_mint2"))?,
         );
         self.setup("create mint", &ixs, &[&mint])?;
-        Ok(LocalMint {
-            mint: mint.pubkey(),
-            program,
-        })
+        Ok(LocalMint { mint: mint.pubkey(), program })
     }
 
     /// A token account of `mint` owned by `owner`, sized for the mint's extensions.
-    pub fn create_token_account(
-        &mut self,
-        mint: LocalMint,
-        owner: &Pubkey,
-    ) -> Result<Pubkey, LocalChainError> {
+    pub fn create_token_account(&mut self, mint: LocalMint, owner: &Pubkey) -> Result<Pubkey, LocalChainError> {
         let account = Keypair::new();
         let len = self.token_account_len(mint)?;
         let ixs = [
@@ -115,13 +103,8 @@ impl LocalChain {
                 len as u64,
                 &mint.program,
             ),
-            spl_token_2022::instruction::initialize_account3(
-                &mint.program,
-                &account.pubkey(),
-                &mint.mint,
-                owner,
-            )
-            .map_err(token_error("initialize_account3"))?,
+            spl_token_2022::instruction::initialize_account3(&mint.program, &account.pubkey(), &mint.mint, owner)
+                .map_err(token_error("initialize_account3"))?,
         ];
         self.setup("create token account", &ixs, &[&account])?;
         Ok(account.pubkey())
@@ -139,32 +122,19 @@ impl LocalChain {
                 reason: format!("mint {} does not exist", mint.mint),
             })?
             .data;
-        let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data)
-            .map_err(token_error("mint data"))?;
-        let mint_extensions = state
-            .get_extension_types()
-            .map_err(token_error("mint extensions"))?;
+        let state =
+            StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data).map_err(token_error("mint data"))?;
+        let mint_extensions = state.get_extension_types().map_err(token_error("mint extensions"))?;
         let required = ExtensionType::get_required_init_account_extensions(&mint_extensions);
         ExtensionType::try_calculate_account_len::<spl_token_2022::state::Account>(&required)
             .map_err(token_error("account size"))
     }
 
     /// Mints `amount` to `account` (the payer is every local mint's authority).
-    pub fn mint_to(
-        &mut self,
-        mint: LocalMint,
-        account: &Pubkey,
-        amount: u64,
-    ) -> Result<(), LocalChainError> {
-        let ix = spl_token_2022::instruction::mint_to(
-            &mint.program,
-            &mint.mint,
-            account,
-            &self.payer.pubkey(),
-            &[],
-            amount,
-        )
-        .map_err(token_error("mint_to"))?;
+    pub fn mint_to(&mut self, mint: LocalMint, account: &Pubkey, amount: u64) -> Result<(), LocalChainError> {
+        let ix =
+            spl_token_2022::instruction::mint_to(&mint.program, &mint.mint, account, &self.payer.pubkey(), &[], amount)
+                .map_err(token_error("mint_to"))?;
         self.setup("mint_to", &[ix], &[])
     }
 
@@ -185,9 +155,7 @@ impl LocalChain {
     /// The token balance of `account`; 0 if it doesn't exist or isn't a token account.
     pub fn balance(&self, account: &Pubkey) -> u64 {
         match self.svm.get_account(account) {
-            Some(data)
-                if (data.owner == TOKEN || data.owner == TOKEN_2022) && data.data.len() >= 72 =>
-            {
+            Some(data) if (data.owner == TOKEN || data.owner == TOKEN_2022) && data.data.len() >= 72 => {
                 let mut amount = [0u8; 8];
                 amount.copy_from_slice(&data.data[64..72]);
                 u64::from_le_bytes(amount)
@@ -198,23 +166,12 @@ impl LocalChain {
 
     /// Balances of several accounts, for "nothing moved" assertions.
     pub fn balances(&self, accounts: &[Pubkey]) -> Vec<u64> {
-        accounts
-            .iter()
-            .map(|account| self.balance(account))
-            .collect()
+        accounts.iter().map(|account| self.balance(account)).collect()
     }
 
-    fn setup(
-        &mut self,
-        what: &str,
-        ixs: &[Instruction],
-        signers: &[&Keypair],
-    ) -> Result<(), LocalChainError> {
+    fn setup(&mut self, what: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), LocalChainError> {
         self.send_unrecorded(ixs, signers)
             .map(|_| ())
-            .map_err(|failed| LocalChainError::Setup {
-                what: what.to_string(),
-                reason: format!("{:?}", failed.err),
-            })
+            .map_err(|failed| LocalChainError::Setup { what: what.to_string(), reason: format!("{:?}", failed.err) })
     }
 }

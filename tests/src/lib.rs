@@ -10,6 +10,7 @@
 
 pub mod events;
 pub mod fixtures;
+pub mod jobs;
 
 use std::ops::{Deref, DerefMut};
 
@@ -27,8 +28,8 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub fn new() -> Self {
-        let chain = LocalChain::new(&spotcheck_localchain::default_program_path())
-            .unwrap_or_else(|err| panic!("{err}"));
+        let chain =
+            LocalChain::new(&spotcheck_localchain::default_program_path()).unwrap_or_else(|err| panic!("{err}"));
         TestEnv { chain }
     }
 
@@ -37,50 +38,35 @@ impl TestEnv {
     }
 
     pub fn seeded_wallet(&mut self, seed: u8) -> Keypair {
-        self.chain
-            .seeded_wallet(seed)
-            .unwrap_or_else(|err| panic!("{err}"))
+        self.chain.seeded_wallet(seed).unwrap_or_else(|err| panic!("{err}"))
     }
 
     pub fn create_mint(&mut self, program: Pubkey) -> LocalMint {
-        self.chain
-            .create_mint(program)
-            .unwrap_or_else(|err| panic!("{err}"))
+        self.chain.create_mint(program).unwrap_or_else(|err| panic!("{err}"))
     }
 
     pub fn create_transfer_fee_mint(&mut self) -> LocalMint {
-        self.chain
-            .create_transfer_fee_mint()
-            .unwrap_or_else(|err| panic!("{err}"))
+        self.chain.create_transfer_fee_mint().unwrap_or_else(|err| panic!("{err}"))
     }
 
     pub fn create_token_account(&mut self, mint: LocalMint, owner: &Pubkey) -> Pubkey {
-        self.chain
-            .create_token_account(mint, owner)
-            .unwrap_or_else(|err| panic!("{err}"))
+        self.chain.create_token_account(mint, owner).unwrap_or_else(|err| panic!("{err}"))
     }
 
     pub fn funded_token_account(&mut self, mint: LocalMint, owner: &Pubkey, amount: u64) -> Pubkey {
-        self.chain
-            .funded_token_account(mint, owner, amount)
-            .unwrap_or_else(|err| panic!("{err}"))
+        self.chain.funded_token_account(mint, owner, amount).unwrap_or_else(|err| panic!("{err}"))
     }
 
     pub fn mint_to(&mut self, mint: LocalMint, account: &Pubkey, amount: u64) {
-        self.chain
-            .mint_to(mint, account, amount)
-            .unwrap_or_else(|err| panic!("{err}"))
+        self.chain.mint_to(mint, account, amount).unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Decodes an account of the program; panics with the address if it is absent or not one.
     #[track_caller]
     pub fn account<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> T {
-        self.chain.program_account(address).unwrap_or_else(|| {
-            panic!(
-                "{address} is not a {} of the program",
-                std::any::type_name::<T>()
-            )
-        })
+        self.chain
+            .program_account(address)
+            .unwrap_or_else(|| panic!("{address} is not a {} of the program", std::any::type_name::<T>()))
     }
 }
 
@@ -109,10 +95,7 @@ impl Drop for TestEnv {
             return;
         }
         let name = std::thread::current().name().unwrap_or("test").to_string();
-        println!(
-            "compute units, SBF build ({name}):\n{}",
-            self.chain.cu_table()
-        );
+        println!("compute units, SBF build ({name}):\n{}", self.chain.cu_table());
     }
 }
 
@@ -136,17 +119,12 @@ pub fn expect_anchor_error(result: TxResult, expected: anchor_lang::error::Error
 #[track_caller]
 fn expect_custom_error(result: TxResult, code: u32, name: &str) {
     match result {
-        Ok(meta) => panic!(
-            "expected error {name} ({code}), but the transaction succeeded; logs:\n{}",
-            meta.logs.join("\n")
-        ),
+        Ok(meta) => {
+            panic!("expected error {name} ({code}), but the transaction succeeded; logs:\n{}", meta.logs.join("\n"))
+        }
         Err(failed) => match &failed.err {
-            TransactionError::InstructionError(_, InstructionError::Custom(got))
-                if *got == code => {}
-            other => panic!(
-                "expected error {name} ({code}), got {other:?}; logs:\n{}",
-                failed.meta.logs.join("\n")
-            ),
+            TransactionError::InstructionError(_, InstructionError::Custom(got)) if *got == code => {}
+            other => panic!("expected error {name} ({code}), got {other:?}; logs:\n{}", failed.meta.logs.join("\n")),
         },
     }
 }
@@ -156,10 +134,7 @@ fn expect_custom_error(result: TxResult, code: u32, name: &str) {
 #[track_caller]
 pub fn expect_failure(result: TxResult) -> TransactionError {
     match result {
-        Ok(meta) => panic!(
-            "expected a failure, but the transaction succeeded; logs:\n{}",
-            meta.logs.join("\n")
-        ),
+        Ok(meta) => panic!("expected a failure, but the transaction succeeded; logs:\n{}", meta.logs.join("\n")),
         Err(failed) => failed.err,
     }
 }

@@ -14,6 +14,7 @@ use spotcheck_client::pda;
 use spotcheck_localchain::tokens::{TOKEN, TOKEN_2022};
 use spotcheck_tests::TestEnv;
 use spotcheck_tests::fixtures::{WEIGHTS_HASH, default_params, default_terms};
+use spotcheck_tests::jobs::{BUDGET, PRICE, always_sampled_params, rarely_sampled_params};
 
 const DEFAULT_INSTRUCTION_BUDGET: u64 = 200_000;
 
@@ -26,30 +27,16 @@ fn run_all(program: Pubkey) -> Vec<(String, u64)> {
     let stake_wallet = env.seeded_wallet(2);
     let worker = Keypair::new_from_array([3; 32]);
     let source = env.funded_token_account(fixture.stake, &stake_wallet.pubkey(), 10_000_000);
-    fixture
-        .providers
-        .push(pda::provider(&fixture.market, &stake_wallet.pubkey()));
-    let oracles = vec![
-        Pubkey::new_from_array([4; 32]),
-        Pubkey::new_from_array([5; 32]),
-        Pubkey::new_from_array([6; 32]),
-    ];
+    fixture.providers.push(pda::provider(&fixture.market, &stake_wallet.pubkey()));
+    let oracles =
+        vec![Pubkey::new_from_array([4; 32]), Pubkey::new_from_array([5; 32]), Pubkey::new_from_array([6; 32])];
     let model = pda::model(&fixture.market, &WEIGHTS_HASH);
     let min = default_params().min_provider_stake;
 
-    let steps: Vec<(
-        &str,
-        anchor_lang::solana_program::instruction::Instruction,
-        Vec<&Keypair>,
-    )> = vec![
+    let steps: Vec<(&str, anchor_lang::solana_program::instruction::Instruction, Vec<&Keypair>)> = vec![
         (
             "market_create",
-            ix::market_create(
-                &authority,
-                fixture.market_id,
-                &fixture.tokens(),
-                default_params(),
-            ),
+            ix::market_create(&authority, fixture.market_id, &fixture.tokens(), default_params()),
             vec![&fixture.authority],
         ),
         (
@@ -58,18 +45,12 @@ fn run_all(program: Pubkey) -> Vec<(String, u64)> {
                 &authority,
                 &fixture.market,
                 &fixture.treasury,
-                MarketParams {
-                    fee_bps: 300,
-                    ..default_params()
-                },
+                &fixture.stake_treasury,
+                MarketParams { fee_bps: 300, ..default_params() },
             ),
             vec![&fixture.authority],
         ),
-        (
-            "market_set_paused",
-            ix::market_set_paused(&authority, &fixture.market, false),
-            vec![&fixture.authority],
-        ),
+        ("market_set_paused", ix::market_set_paused(&authority, &fixture.market, false), vec![&fixture.authority]),
         (
             "market_set_oracles (3 keys)",
             ix::market_set_oracles(&authority, &fixture.market, oracles, 2),
@@ -77,13 +58,7 @@ fn run_all(program: Pubkey) -> Vec<(String, u64)> {
         ),
         (
             "model_register",
-            ix::model_register(
-                &authority,
-                &fixture.market,
-                WEIGHTS_HASH,
-                "llama",
-                default_terms(),
-            ),
+            ix::model_register(&authority, &fixture.market, WEIGHTS_HASH, "llama", default_terms()),
             vec![&fixture.authority],
         ),
         (
@@ -93,22 +68,12 @@ fn run_all(program: Pubkey) -> Vec<(String, u64)> {
         ),
         (
             "provider_register",
-            ix::provider_register(
-                &stake_wallet.pubkey(),
-                &fixture.market,
-                &worker.pubkey(),
-                "https://worker.example",
-            ),
+            ix::provider_register(&stake_wallet.pubkey(), &fixture.market, &worker.pubkey(), "https://worker.example"),
             vec![&stake_wallet],
         ),
         (
             "provider_stake",
-            ix::provider_stake(
-                &stake_wallet.pubkey(),
-                &fixture.stake_accounts(),
-                &source,
-                2 * min,
-            ),
+            ix::provider_stake(&stake_wallet.pubkey(), &fixture.keys(), &source, 2 * min),
             vec![&stake_wallet],
         ),
         (
@@ -118,54 +83,101 @@ fn run_all(program: Pubkey) -> Vec<(String, u64)> {
         ),
         (
             "provider_rotate_worker",
-            ix::provider_rotate_worker(
-                &stake_wallet.pubkey(),
-                &fixture.market,
-                &Pubkey::new_from_array([7; 32]),
-            ),
+            ix::provider_rotate_worker(&stake_wallet.pubkey(), &fixture.market, &Pubkey::new_from_array([7; 32])),
             vec![&stake_wallet],
         ),
         (
             "provider_set_endpoint",
-            ix::provider_set_endpoint(
-                &stake_wallet.pubkey(),
-                &fixture.market,
-                "https://worker-2.example",
-            ),
+            ix::provider_set_endpoint(&stake_wallet.pubkey(), &fixture.market, "https://worker-2.example"),
             vec![&stake_wallet],
         ),
     ];
     let mut rows = Vec::new();
     for (name, instruction, signers) in steps {
-        let meta = env
-            .send(name, &[instruction], &signers)
-            .unwrap_or_else(|failed| panic!("{name}: {:?}", failed.err));
+        let meta = env.send(name, &[instruction], &signers).unwrap_or_else(|failed| panic!("{name}: {:?}", failed.err));
         rows.push((name.to_string(), meta.compute_units_consumed));
     }
     env.warp_slots(default_params().unbonding_slots);
-    let withdraw =
-        ix::provider_withdraw(&stake_wallet.pubkey(), &fixture.stake_accounts(), &source);
-    let meta = env
-        .send("provider_withdraw", &[withdraw], &[&stake_wallet])
-        .expect("provider_withdraw");
+    let withdraw = ix::provider_withdraw(&stake_wallet.pubkey(), &fixture.keys(), &source);
+    let meta = env.send("provider_withdraw", &[withdraw], &[&stake_wallet]).expect("provider_withdraw");
     rows.push(("provider_withdraw".to_string(), meta.compute_units_consumed));
     env.assert_conservation(&fixture);
     rows
 }
 
+/// Whole job lifecycles on a market of `program` tokens: the honest one
+/// (settled unsampled), and the slashing one (sampled, challenged, failed).
+/// Returns the rows and the two lifecycle totals.
+fn job_lifecycles(program: Pubkey) -> (Vec<(String, u64)>, u64, u64) {
+    let mut env = TestEnv::new();
+    let mut rows: Vec<(String, u64)> = Vec::new();
+    let record = |rows: &mut Vec<(String, u64)>, name: &str, result: spotcheck_tests::TxResult| {
+        let meta = result.unwrap_or_else(|failed| panic!("{name}: {:?}\n{}", failed.err, failed.meta.logs.join("\n")));
+        rows.push((name.to_string(), meta.compute_units_consumed));
+        meta.compute_units_consumed
+    };
+
+    let honest = env.job_world(60, program, program, rarely_sampled_params());
+    let total = env.total_tokens(&honest);
+    let job = pda::job(&honest.market.market, 0);
+    let submit = env.submit_job_ix(&honest, "What is the capital of France?", BUDGET, PRICE);
+    let mut honest_total = record(&mut rows, "job_submit", env.send("job_submit", &[submit], &[&honest.client]));
+    honest_total += record(&mut rows, "job_claim", env.claim(&honest, &job));
+    honest_total += record(&mut rows, "job_submit_result", env.submit_result(&honest, &job));
+    honest_total += record(&mut rows, "job_attest (vote)", env.attest(&honest, &job, 0, true));
+    honest_total += record(&mut rows, "job_attest (quorum)", env.attest(&honest, &job, 1, true));
+    honest_total += record(&mut rows, "job_reveal_sample (skipped)", env.reveal(&job));
+    env.warp_slots(300);
+    honest_total += record(&mut rows, "job_settle", env.settle(&honest, &job));
+    env.assert_job_conservation(&honest, total);
+
+    let cheat = env.job_world(61, program, program, always_sampled_params());
+    let total = env.total_tokens(&cheat);
+    let job = env.submit_job(&cheat);
+    let mut slash_total = env.cu_log().last().map_or(0, |r| r.units);
+    slash_total += env.claim(&cheat, &job).expect("claim").compute_units_consumed;
+    slash_total += env.submit_result(&cheat, &job).expect("result").compute_units_consumed;
+    slash_total += env.attest(&cheat, &job, 0, true).expect("attest").compute_units_consumed;
+    slash_total += env.attest(&cheat, &job, 1, true).expect("attest").compute_units_consumed;
+    slash_total += record(&mut rows, "job_reveal_sample (selected)", env.reveal(&job));
+    slash_total += record(&mut rows, "job_challenge", env.challenge(&cheat, &job));
+    slash_total += record(&mut rows, "job_post_verdict (vote)", env.verdict(&cheat, &job, 0, false));
+    slash_total += record(&mut rows, "job_post_verdict (quorum)", env.verdict(&cheat, &job, 1, false));
+    slash_total += record(&mut rows, "job_slash (challenged)", env.slash(&cheat, &job, true));
+    env.assert_job_conservation(&cheat, total);
+
+    // The other endings.
+    let job = env.submit_job(&cheat);
+    let cancel = ix::job_cancel(&cheat.client.pubkey(), &cheat.market.keys(), &job, &cheat.client_token);
+    record(&mut rows, "job_cancel", env.send("job_cancel", &[cancel], &[&cheat.client]));
+    let job = env.submit_job(&cheat);
+    env.claim(&cheat, &job).expect("claim");
+    env.warp_slots(151);
+    record(&mut rows, "job_expire", env.expire(&cheat, &job));
+    let job = env.attested_job(&cheat);
+    env.challenge(&cheat, &job).expect("challenge");
+    env.warp_slots(601);
+    record(&mut rows, "job_unwind (challenged)", env.unwind(&cheat, &job, true));
+    env.assert_job_conservation(&cheat, total);
+    (rows, honest_total, slash_total)
+}
+
 #[test]
 fn compute_unit_table() {
-    let spl = run_all(TOKEN);
-    let t22 = run_all(TOKEN_2022);
+    let mut spl = run_all(TOKEN);
+    let mut t22 = run_all(TOKEN_2022);
+    let (spl_jobs, spl_honest, spl_slash) = job_lifecycles(TOKEN);
+    let (t22_jobs, t22_honest, t22_slash) = job_lifecycles(TOKEN_2022);
+    spl.extend(spl_jobs);
+    t22.extend(t22_jobs);
     let mut table = String::from("| instruction | SPL Token | Token-2022 |\n|---|---:|---:|\n");
     for ((name, spl_units), (_, t22_units)) in spl.iter().zip(&t22) {
         table += &format!("| `{name}` | {spl_units} | {t22_units} |\n");
     }
+    table += &format!("| **honest lifecycle** (submit → settle, 7 transactions) | {spl_honest} | {t22_honest} |\n");
+    table += &format!("| **slashing lifecycle** (submit → slash, 10 transactions) | {spl_slash} | {t22_slash} |\n");
     println!("{table}");
     for (name, units) in spl.iter().chain(&t22) {
-        assert!(
-            *units < DEFAULT_INSTRUCTION_BUDGET,
-            "{name} needs {units} CU, over the default budget"
-        );
+        assert!(*units < DEFAULT_INSTRUCTION_BUDGET, "{name} needs {units} CU, over the default budget");
     }
 }

@@ -19,30 +19,17 @@ fn authority_updates_parameters_and_treasury() {
     let mut env = TestEnv::new();
     let fixture = env.create_default_market();
     let new_treasury = env.create_token_account(fixture.payment, &Pubkey::new_unique());
-    let params = MarketParams {
-        fee_bps: 100,
-        sample_rate_bps: 1_000,
-        collateral_ratio_bps: 90_000,
-        ..default_params()
-    };
-    let update = ix::market_update(
-        &fixture.authority.pubkey(),
-        &fixture.market,
-        &new_treasury,
-        params,
-    );
-    let meta = env
-        .send("market_update", &[update], &[&fixture.authority])
-        .expect("market_update");
+    let params =
+        MarketParams { fee_bps: 100, sample_rate_bps: 1_000, collateral_ratio_bps: 90_000, ..default_params() };
+    let update =
+        ix::market_update(&fixture.authority.pubkey(), &fixture.market, &new_treasury, &fixture.stake_treasury, params);
+    let meta = env.send("market_update", &[update], &[&fixture.authority]).expect("market_update");
 
     let market: Market = env.account(&fixture.market);
     assert_eq!(market.params, params);
     assert_eq!(market.treasury, new_treasury);
     let event: MarketUpdated = events::single(&meta.logs);
-    assert_eq!(
-        (event.market, event.treasury, event.params),
-        (fixture.market, new_treasury, params)
-    );
+    assert_eq!((event.market, event.treasury, event.params), (fixture.market, new_treasury, params));
     env.assert_conservation(&fixture);
 }
 
@@ -52,42 +39,22 @@ fn update_refuses_bad_parameters_and_changes_nothing() {
     let fixture = env.create_default_market();
     let before: Market = env.account(&fixture.market);
     let p = default_params();
-    let longest = p.claim_timeout_slots + p.attestation_deadline_slots + p.challenge_window_slots;
+    let longest =
+        p.claim_timeout_slots + p.attestation_deadline_slots + p.challenge_window_slots + p.verdict_timeout_slots;
     for (params, expected) in [
-        (
-            MarketParams {
-                collateral_ratio_bps: 189_999,
-                ..p
-            },
-            SpotcheckError::CollateralRatioTooLow,
-        ),
-        (
-            MarketParams {
-                unbonding_slots: longest,
-                ..p
-            },
-            SpotcheckError::UnbondingTooShort,
-        ),
-        (
-            MarketParams {
-                fee_bps: 10_001,
-                ..p
-            },
-            SpotcheckError::FeeTooHigh,
-        ),
+        (MarketParams { collateral_ratio_bps: 189_999, ..p }, SpotcheckError::CollateralRatioTooLow),
+        (MarketParams { unbonding_slots: longest, ..p }, SpotcheckError::UnbondingTooShort),
+        (MarketParams { fee_bps: 10_001, ..p }, SpotcheckError::FeeTooHigh),
     ] {
         let update = ix::market_update(
             &fixture.authority.pubkey(),
             &fixture.market,
             &fixture.treasury,
+            &fixture.stake_treasury,
             params,
         );
         expect_error(
-            env.send(
-                &format!("market_update refused: {expected:?}"),
-                &[update],
-                &[&fixture.authority],
-            ),
+            env.send(&format!("market_update refused: {expected:?}"), &[update], &[&fixture.authority]),
             expected,
         );
     }
@@ -97,10 +64,8 @@ fn update_refuses_bad_parameters_and_changes_nothing() {
         &fixture.authority.pubkey(),
         &fixture.market,
         &fixture.treasury,
-        MarketParams {
-            slash_split: split,
-            ..p
-        },
+        &fixture.stake_treasury,
+        MarketParams { slash_split: split, ..p },
     );
     expect_error(
         env.send("market_update bad split", &[update], &[&fixture.authority]),
@@ -120,12 +85,10 @@ fn update_refuses_a_stranger_and_a_treasury_of_another_mint() {
         &stranger.pubkey(),
         &fixture.market,
         &fixture.treasury,
+        &fixture.stake_treasury,
         default_params(),
     );
-    expect_error(
-        env.send("market_update by stranger", &[update], &[&stranger]),
-        SpotcheckError::NotMarketAuthority,
-    );
+    expect_error(env.send("market_update by stranger", &[update], &[&stranger]), SpotcheckError::NotMarketAuthority);
 
     let other = env.create_mint(anchor_spl::token::ID);
     let foreign_treasury = env.create_token_account(other, &Pubkey::new_unique());
@@ -133,20 +96,14 @@ fn update_refuses_a_stranger_and_a_treasury_of_another_mint() {
         &fixture.authority.pubkey(),
         &fixture.market,
         &foreign_treasury,
+        &fixture.stake_treasury,
         default_params(),
     );
     expect_error(
-        env.send(
-            "market_update wrong treasury",
-            &[update],
-            &[&fixture.authority],
-        ),
+        env.send("market_update wrong treasury", &[update], &[&fixture.authority]),
         SpotcheckError::WrongTreasuryMint,
     );
-    assert_eq!(
-        env.account::<Market>(&fixture.market).treasury,
-        fixture.treasury
-    );
+    assert_eq!(env.account::<Market>(&fixture.market).treasury, fixture.treasury);
     env.assert_conservation(&fixture);
 }
 
@@ -156,19 +113,14 @@ fn authority_pauses_and_unpauses() {
     let fixture = env.create_default_market();
     for paused in [true, false] {
         let set = ix::market_set_paused(&fixture.authority.pubkey(), &fixture.market, paused);
-        let meta = env
-            .send("market_set_paused", &[set], &[&fixture.authority])
-            .expect("market_set_paused");
+        let meta = env.send("market_set_paused", &[set], &[&fixture.authority]).expect("market_set_paused");
         assert_eq!(env.account::<Market>(&fixture.market).paused, paused);
         let event: MarketPausedSet = events::single(&meta.logs);
         assert_eq!(event.paused, paused);
     }
     let stranger = env.wallet();
     let set = ix::market_set_paused(&stranger.pubkey(), &fixture.market, true);
-    expect_error(
-        env.send("market_set_paused by stranger", &[set], &[&stranger]),
-        SpotcheckError::NotMarketAuthority,
-    );
+    expect_error(env.send("market_set_paused by stranger", &[set], &[&stranger]), SpotcheckError::NotMarketAuthority);
     assert!(!env.account::<Market>(&fixture.market).paused);
 }
 
@@ -178,33 +130,15 @@ fn authority_sets_the_oracle_set() {
     let fixture = env.create_default_market();
     for (count, quorum, version) in [(3, 2, 1), (8, 5, 2), (1, 1, 3)] {
         let oracles = keys(count);
-        let set = ix::market_set_oracles(
-            &fixture.authority.pubkey(),
-            &fixture.market,
-            oracles.clone(),
-            quorum,
-        );
-        let meta = env
-            .send(
-                &format!("market_set_oracles ({count} keys)"),
-                &[set],
-                &[&fixture.authority],
-            )
-            .expect("set");
+        let set = ix::market_set_oracles(&fixture.authority.pubkey(), &fixture.market, oracles.clone(), quorum);
+        let meta = env.send(&format!("market_set_oracles ({count} keys)"), &[set], &[&fixture.authority]).expect("set");
         let market: Market = env.account(&fixture.market);
         assert_eq!(
-            (
-                market.oracles.clone(),
-                market.quorum,
-                market.oracle_set_version
-            ),
+            (market.oracles.clone(), market.quorum, market.oracle_set_version),
             (oracles.clone(), quorum, version)
         );
         let event: OraclesSet = events::single(&meta.logs);
-        assert_eq!(
-            (event.oracles, event.quorum, event.version),
-            (oracles, quorum, version)
-        );
+        assert_eq!((event.oracles, event.quorum, event.version), (oracles, quorum, version));
     }
 }
 
@@ -213,58 +147,31 @@ fn oracle_set_refuses_bad_sets_and_strangers() {
     let mut env = TestEnv::new();
     let fixture = env.create_default_market();
     let good = keys(3);
-    let set = ix::market_set_oracles(
-        &fixture.authority.pubkey(),
-        &fixture.market,
-        good.clone(),
-        2,
-    );
-    env.send("market_set_oracles", &[set], &[&fixture.authority])
-        .expect("set");
+    let set = ix::market_set_oracles(&fixture.authority.pubkey(), &fixture.market, good.clone(), 2);
+    env.send("market_set_oracles", &[set], &[&fixture.authority]).expect("set");
 
     let duplicate = vec![good[0], good[1], good[0]];
     let cases: Vec<(Vec<Pubkey>, u8, SpotcheckError)> = vec![
         (vec![], 0, SpotcheckError::OracleSetSize),
         (keys(9), 5, SpotcheckError::OracleSetSize),
         (duplicate, 2, SpotcheckError::DuplicateOracle),
-        (
-            vec![good[0], Pubkey::default()],
-            2,
-            SpotcheckError::OracleKeyInvalid,
-        ),
+        (vec![good[0], Pubkey::default()], 2, SpotcheckError::OracleKeyInvalid),
         (keys(4), 2, SpotcheckError::QuorumNotMajority), // half is not a majority
         (keys(3), 4, SpotcheckError::QuorumNotMajority),
         (keys(3), 0, SpotcheckError::QuorumNotMajority),
     ];
     for (oracles, quorum, expected) in cases {
-        let set = ix::market_set_oracles(
-            &fixture.authority.pubkey(),
-            &fixture.market,
-            oracles,
-            quorum,
-        );
+        let set = ix::market_set_oracles(&fixture.authority.pubkey(), &fixture.market, oracles, quorum);
         expect_error(
-            env.send(
-                &format!("market_set_oracles refused: {expected:?}"),
-                &[set],
-                &[&fixture.authority],
-            ),
+            env.send(&format!("market_set_oracles refused: {expected:?}"), &[set], &[&fixture.authority]),
             expected,
         );
     }
     let stranger = Keypair::new();
-    env.airdrop(&stranger.pubkey(), 1_000_000_000)
-        .expect("airdrop");
+    env.airdrop(&stranger.pubkey(), 1_000_000_000).expect("airdrop");
     let set = ix::market_set_oracles(&stranger.pubkey(), &fixture.market, keys(3), 2);
-    expect_error(
-        env.send("market_set_oracles by stranger", &[set], &[&stranger]),
-        SpotcheckError::NotMarketAuthority,
-    );
+    expect_error(env.send("market_set_oracles by stranger", &[set], &[&stranger]), SpotcheckError::NotMarketAuthority);
 
     let market: Market = env.account(&fixture.market);
-    assert_eq!(
-        (market.oracles, market.quorum, market.oracle_set_version),
-        (good, 2, 1),
-        "set unchanged"
-    );
+    assert_eq!((market.oracles, market.quorum, market.oracle_set_version), (good, 2, 1), "set unchanged");
 }

@@ -14,17 +14,10 @@ use anyhow::{Context, Result, bail};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["idl"] => idl(false),
         ["idl", "--check"] => idl(true),
-        _ => Err(anyhow::anyhow!(
-            "usage: cargo run -p xtask -- idl [--check]"
-        )),
+        _ => Err(anyhow::anyhow!("usage: cargo run -p xtask -- idl [--check]")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,10 +29,7 @@ fn main() -> ExitCode {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
 }
 
 fn idl(check: bool) -> Result<()> {
@@ -50,10 +40,9 @@ fn idl(check: bool) -> Result<()> {
     // toolchain from the same environment.
     // SAFETY: single-threaded at this point; nothing else reads the environment.
     unsafe { std::env::remove_var("RUSTUP_TOOLCHAIN") };
-    let idl = anchor_lang_idl::build::IdlBuilder::new()
-        .program_path(root.join("programs/spotcheck"))
-        .build()
-        .context("building the IDL (cargo test __anchor_private_print_idl --features idl-build in programs/spotcheck)")?;
+    let idl = anchor_lang_idl::build::IdlBuilder::new().program_path(root.join("programs/spotcheck")).build().context(
+        "building the IDL (cargo test __anchor_private_print_idl --features idl-build in programs/spotcheck)",
+    )?;
     let json = serde_json::to_string_pretty(&idl)? + "\n";
 
     let built = root.join("target/idl/spotcheck.json");
@@ -69,17 +58,11 @@ fn idl(check: bool) -> Result<()> {
                 committed.display()
             );
         }
-        println!(
-            "idl/spotcheck.json is up to date ({} instructions)",
-            idl.instructions.len()
-        );
+        println!("idl/spotcheck.json is up to date ({} instructions)", idl.instructions.len());
     } else {
         std::fs::create_dir_all(root.join("idl"))?;
         std::fs::write(&committed, &json)?;
-        println!(
-            "wrote target/idl/spotcheck.json and idl/spotcheck.json ({} instructions)",
-            idl.instructions.len()
-        );
+        println!("wrote target/idl/spotcheck.json and idl/spotcheck.json ({} instructions)", idl.instructions.len());
     }
     Ok(())
 }

@@ -20,6 +20,19 @@ pub const MODEL_SEED: &[u8] = b"model";
 #[constant]
 pub const PROVIDER_SEED: &[u8] = b"provider";
 
+/// Job PDA: `[JOB_SEED, market, job_id (u64 LE)]`; ids count up per market.
+#[constant]
+pub const JOB_SEED: &[u8] = b"job";
+
+/// Longest inline prompt, in bytes: a job_submit transaction must fit Solana's
+/// 1232-byte packet with its accounts and signature.
+#[constant]
+pub const MAX_PROMPT_LEN: u16 = 512;
+/// Slots between a result and the slot whose hash decides its sampling: the
+/// hash doesn't exist yet when the provider commits.
+#[constant]
+pub const SAMPLE_SLOT_DELAY: u64 = 1;
+
 /// Longest provider endpoint URL, in bytes.
 #[constant]
 pub const MAX_ENDPOINT_LEN: u16 = 128;

@@ -26,8 +26,10 @@ pub enum SpotcheckError {
         "unbonding period must be longer than the longest job (claim timeout + attestation deadline) plus the challenge window"
     )]
     UnbondingTooShort,
-    #[msg("claim timeout, attestation deadline and challenge window must all be at least one slot")]
+    #[msg("claim timeout, attestation deadline, challenge window and verdict timeout must all be at least one slot")]
     ZeroDuration,
+    #[msg("failed_bond_provider_bps must be at most 10000")]
+    BondSplitTooHigh,
     #[msg("min_provider_stake must be greater than zero")]
     ZeroMinStake,
     #[msg("challenge_bond must be greater than zero")]
@@ -38,9 +40,7 @@ pub enum SpotcheckError {
     // --- authority, oracles, models ----------------------------------------
     #[msg("only the market's authority may do this")]
     NotMarketAuthority,
-    #[msg(
-        "the market is paused: no new jobs, claims, registrations or stakes until the authority unpauses it"
-    )]
+    #[msg("the market is paused: no new jobs, claims, registrations or stakes until the authority unpauses it")]
     MarketPaused,
     #[msg("an oracle set holds 1 to 8 keys")]
     OracleSetSize,
@@ -83,8 +83,70 @@ pub enum SpotcheckError {
     #[msg("market accounting is inconsistent (vault totals)")]
     MarketInvariant,
 
+    // --- jobs ----------------------------------------------------------------
+    #[msg("the job is not in the state this instruction needs (out of order, or already done)")]
+    WrongJobStatus,
+    #[msg("this model is retired: it takes no new jobs")]
+    ModelInactive,
+    #[msg("prompt must be 1-512 bytes")]
+    PromptLength,
+    #[msg("token budget must be between 1 and the model's max_tokens")]
+    TokenBudgetOutOfRange,
+    #[msg("price (model price per token x token budget) overflows")]
+    PriceOverflow,
+    #[msg("price (model price per token x token budget) is above the client's max_price")]
+    PriceAboveMax,
+    #[msg("only the job's client may do this")]
+    NotJobClient,
+    #[msg("only the claiming provider's current worker key may do this")]
+    NotJobWorker,
+    #[msg("this provider is jailed and may not claim jobs")]
+    ProviderJailed,
+    #[msg(
+        "the provider's free stake does not cover this job's collateral (price x collateral ratio) and the market minimum"
+    )]
+    InsufficientStake,
+    #[msg("the result deadline has passed")]
+    ResultDeadlinePassed,
+    #[msg("the result deadline has not passed yet")]
+    ResultDeadlineNotPassed,
+    #[msg("token count is above the job's token budget")]
+    TokenCountOverBudget,
+    #[msg("this account is not the job's provider")]
+    WrongProvider,
+    #[msg("only an oracle of the market's current set may vote")]
+    NotOracle,
+    #[msg("this oracle has already voted in this round")]
+    AlreadyVoted,
+    #[msg("the oracles' deadline for this vote has passed")]
+    VoteDeadlinePassed,
+    #[msg("the sampling slot has not passed yet: its hash is not known")]
+    SampleSlotNotReached,
+    #[msg("the sample has already been revealed")]
+    SampleAlreadyRevealed,
+    #[msg("the SlotHashes sysvar account is malformed")]
+    MalformedSlotHashes,
+    #[msg("the challenge window is over")]
+    ChallengeWindowClosed,
+    #[msg("the job is already challenged")]
+    AlreadyChallenged,
+    #[msg("this job was neither sampled nor challenged: there is nothing to judge")]
+    NothingToJudge,
+    #[msg("the challenge window is still open")]
+    ChallengeWindowOpen,
+    #[msg("the sample has not been revealed yet: run job_reveal_sample first")]
+    SampleNotRevealed,
+    #[msg("the job awaits a verdict")]
+    VerdictPending,
+    #[msg("the oracles still have time: the job can be unwound only after their deadline")]
+    OraclesNotLate,
+    #[msg("the job has a challenger, so its challenger accounts are required")]
+    ChallengerAccountsMissing,
+    #[msg("this token account does not belong to the party it pays")]
+    WrongRecipient,
+
     // --- tokens -----------------------------------------------------------
-    #[msg("the treasury must be a token account of the market's payment mint")]
+    #[msg("the treasury must be a token account of the payment mint, the stake treasury one of the stake mint")]
     WrongTreasuryMint,
     #[msg(
         "this Token-2022 mint has an extension that could move or withhold vault tokens (transfer fee, hook, permanent delegate, confidential, non-transferable, default-frozen, pausable, close authority); use a plain mint"

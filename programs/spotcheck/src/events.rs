@@ -13,6 +13,7 @@ pub struct MarketCreated {
     pub stake_mint: Pubkey,
     pub payment_mint: Pubkey,
     pub treasury: Pubkey,
+    pub stake_treasury: Pubkey,
     pub params: MarketParams,
 }
 
@@ -20,6 +21,7 @@ pub struct MarketCreated {
 pub struct MarketUpdated {
     pub market: Pubkey,
     pub treasury: Pubkey,
+    pub stake_treasury: Pubkey,
     pub params: MarketParams,
 }
 
@@ -109,4 +111,166 @@ pub struct ProviderEndpointSet {
     pub market: Pubkey,
     pub provider: Pubkey,
     pub endpoint: String,
+}
+
+#[event]
+pub struct JobSubmitted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub job_id: u64,
+    pub client: Pubkey,
+    pub model: Pubkey,
+    pub weights_hash: [u8; 32],
+    pub prompt_hash: [u8; 32],
+    pub token_budget: u32,
+    pub price: u64,
+}
+
+#[event]
+pub struct JobCancelled {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub refund: u64,
+}
+
+#[event]
+pub struct JobClaimed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub worker: Pubkey,
+    pub collateral: u64,
+    /// Last slot the result may be submitted in.
+    pub result_deadline: u64,
+}
+
+#[event]
+pub struct JobResultSubmitted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub output_hash: [u8; 32],
+    pub trace_root: [u8; 32],
+    pub token_count: u32,
+    /// `job_reveal_sample` can run once this slot has passed.
+    pub sample_slot: u64,
+    /// Last slot the oracles may attest in.
+    pub attestation_deadline: u64,
+}
+
+#[event]
+pub struct JobAttestVoted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub oracle: Pubkey,
+    pub complete: bool,
+}
+
+#[event]
+pub struct JobAttested {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    /// First slot after the challenge window.
+    pub challenge_window_end: u64,
+}
+
+#[event]
+pub struct JobWithheld {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+}
+
+#[event]
+pub struct JobSampleRevealed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub sampled: bool,
+    /// The slot hash had aged out of SlotHashes, so the job counts as sampled.
+    pub slot_hash_expired: bool,
+}
+
+#[event]
+pub struct JobChallenged {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub challenger: Pubkey,
+    pub bond: u64,
+}
+
+#[event]
+pub struct JobVerdictVoted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub oracle: Pubkey,
+    pub pass: bool,
+    pub evidence_hash: [u8; 32],
+}
+
+#[event]
+pub struct JobVerdictReached {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub pass: bool,
+    pub evidence_hash: [u8; 32],
+}
+
+#[event]
+pub struct JobSettled {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub output_hash: [u8; 32],
+    pub to_provider: u64,
+    pub fee: u64,
+    /// A failed challenger's bond, shared between provider and treasury.
+    pub bond_to_provider: u64,
+    pub bond_to_treasury: u64,
+    /// Settled after a pass verdict (rather than unsampled and unchallenged).
+    pub verified: bool,
+}
+
+#[event]
+pub struct JobSlashed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// Escrow refunded to the client.
+    pub refund: u64,
+    /// Collateral shares.
+    pub to_client: u64,
+    pub to_challenger: u64,
+    pub to_treasury: u64,
+    /// Bond returned to the challenger.
+    pub bond_refund: u64,
+    pub evidence_hash: [u8; 32],
+}
+
+#[event]
+pub struct JobExpired {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// A quorum found the output withheld (rather than no result by the deadline).
+    pub withheld: bool,
+    pub refund: u64,
+    pub to_client: u64,
+    pub to_treasury: u64,
+}
+
+#[event]
+pub struct JobUnwound {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub refund: u64,
+    pub bond_refund: u64,
+}
+
+#[event]
+pub struct ProviderJailed {
+    pub market: Pubkey,
+    pub provider: Pubkey,
+    pub faults: u16,
 }

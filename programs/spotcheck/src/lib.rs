@@ -8,6 +8,8 @@ pub mod constants;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod math;
+pub mod sampling;
 pub mod state;
 pub mod token;
 
@@ -38,10 +40,7 @@ pub mod spotcheck {
     }
 
     /// Replaces a market's oracle set and quorum (authority).
-    pub fn market_set_oracles(
-        ctx: Context<MarketSetOracles>,
-        args: MarketSetOraclesArgs,
-    ) -> Result<()> {
+    pub fn market_set_oracles(ctx: Context<MarketSetOracles>, args: MarketSetOraclesArgs) -> Result<()> {
         instructions::market_set_oracles(ctx, args)
     }
 
@@ -56,10 +55,7 @@ pub mod spotcheck {
     }
 
     /// Registers a provider: cold stake wallet, hot worker key, endpoint.
-    pub fn provider_register(
-        ctx: Context<ProviderRegister>,
-        args: ProviderRegisterArgs,
-    ) -> Result<()> {
+    pub fn provider_register(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Result<()> {
         instructions::provider_register(ctx, args)
     }
 
@@ -69,10 +65,7 @@ pub mod spotcheck {
     }
 
     /// Starts unbonding free stake (stake wallet).
-    pub fn provider_request_unstake(
-        ctx: Context<ProviderRequestUnstake>,
-        amount: u64,
-    ) -> Result<()> {
+    pub fn provider_request_unstake(ctx: Context<ProviderRequestUnstake>, amount: u64) -> Result<()> {
         instructions::provider_request_unstake(ctx, amount)
     }
 
@@ -82,18 +75,72 @@ pub mod spotcheck {
     }
 
     /// Replaces the provider's worker key (stake wallet).
-    pub fn provider_rotate_worker(
-        ctx: Context<ProviderRotateWorker>,
-        new_worker: Pubkey,
-    ) -> Result<()> {
+    pub fn provider_rotate_worker(ctx: Context<ProviderRotateWorker>, new_worker: Pubkey) -> Result<()> {
         instructions::provider_rotate_worker(ctx, new_worker)
     }
 
     /// Moves the provider's output endpoint (stake wallet).
-    pub fn provider_set_endpoint(
-        ctx: Context<ProviderSetEndpoint>,
-        endpoint: String,
-    ) -> Result<()> {
+    pub fn provider_set_endpoint(ctx: Context<ProviderSetEndpoint>, endpoint: String) -> Result<()> {
         instructions::provider_set_endpoint(ctx, endpoint)
+    }
+
+    /// Submits a job and escrows its price (client).
+    pub fn job_submit(ctx: Context<JobSubmit>, args: JobSubmitArgs) -> Result<()> {
+        instructions::job_submit(ctx, args)
+    }
+
+    /// Cancels an unclaimed job with a full refund (client).
+    pub fn job_cancel(ctx: Context<JobCancel>) -> Result<()> {
+        instructions::job_cancel(ctx)
+    }
+
+    /// Claims an open job, locking collateral (provider's worker key).
+    pub fn job_claim(ctx: Context<JobClaim>) -> Result<()> {
+        instructions::job_claim(ctx)
+    }
+
+    /// Commits a job's result before its deadline (provider's worker key).
+    pub fn job_submit_result(ctx: Context<JobSubmitResult>, args: JobSubmitResultArgs) -> Result<()> {
+        instructions::job_submit_result(ctx, args)
+    }
+
+    /// Votes that a result is complete, or withheld (oracle).
+    pub fn job_attest(ctx: Context<JobAttest>, complete: bool) -> Result<()> {
+        instructions::job_attest(ctx, complete)
+    }
+
+    /// Draws whether a job is re-executed, from a future slot hash (anyone).
+    pub fn job_reveal_sample(ctx: Context<JobRevealSample>) -> Result<()> {
+        instructions::job_reveal_sample(ctx)
+    }
+
+    /// Challenges an attested result, posting the bond (any wallet).
+    pub fn job_challenge(ctx: Context<JobChallenge>) -> Result<()> {
+        instructions::job_challenge(ctx)
+    }
+
+    /// Votes pass or fail on a sampled or challenged job (oracle).
+    pub fn job_post_verdict(ctx: Context<JobPostVerdict>, args: JobPostVerdictArgs) -> Result<()> {
+        instructions::job_post_verdict(ctx, args)
+    }
+
+    /// Pays out a finished job and closes it (anyone).
+    pub fn job_settle(ctx: Context<JobSettle>) -> Result<()> {
+        instructions::job_settle(ctx)
+    }
+
+    /// Slashes the provider of a job that failed verification (anyone).
+    pub fn job_slash(ctx: Context<JobSlash>) -> Result<()> {
+        instructions::job_slash(ctx)
+    }
+
+    /// Refunds and slashes on a liveness fault: no result, or output withheld (anyone).
+    pub fn job_expire(ctx: Context<JobExpire>) -> Result<()> {
+        instructions::job_expire(ctx)
+    }
+
+    /// Unwinds a job without fault when the oracles failed to decide in time (anyone).
+    pub fn job_unwind(ctx: Context<JobUnwind>) -> Result<()> {
+        instructions::job_unwind(ctx)
     }
 }

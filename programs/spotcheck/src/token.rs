@@ -2,9 +2,7 @@
 //! function a reader can step through.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token_2022::spl_token_2022::extension::{
-    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
-};
+use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions};
 use anchor_spl::token_2022::spl_token_2022::state::Mint as MintState;
 
 use crate::error::SpotcheckError;
@@ -36,16 +34,10 @@ pub fn require_plain_mint(mint: &AccountInfo) -> Result<()> {
         return Ok(());
     }
     let data = mint.try_borrow_data()?;
-    let state = StateWithExtensions::<MintState>::unpack(&data)
-        .map_err(|_| SpotcheckError::MalformedMint)?;
-    let extensions = state
-        .get_extension_types()
-        .map_err(|_| SpotcheckError::MalformedMint)?;
+    let state = StateWithExtensions::<MintState>::unpack(&data).map_err(|_| SpotcheckError::MalformedMint)?;
+    let extensions = state.get_extension_types().map_err(|_| SpotcheckError::MalformedMint)?;
     for extension in extensions {
-        require!(
-            is_harmless(extension),
-            SpotcheckError::UnsupportedMintExtension
-        );
+        require!(is_harmless(extension), SpotcheckError::UnsupportedMintExtension);
     }
     Ok(())
 }
@@ -85,4 +77,49 @@ fn transfer_checked(transfer: &TokenTransfer, signer_seeds: &[&[&[u8]]]) -> Resu
     };
     let ctx = CpiContext::new_with_signer(transfer.token_program.key(), accounts, signer_seeds);
     anchor_spl::token_interface::transfer_checked(ctx, transfer.amount, transfer.decimals)
+}
+
+/// One of the market's vaults, ready to pay out under the market PDA's signature.
+pub struct Vault<'a, 'info> {
+    pub market: &'a Account<'info, crate::state::Market>,
+    pub vault: AccountInfo<'info>,
+    pub mint: AccountInfo<'info>,
+    pub decimals: u8,
+    pub token_program: AccountInfo<'info>,
+}
+
+impl<'a, 'info> Vault<'a, 'info> {
+    pub fn new(
+        market: &'a Account<'info, crate::state::Market>,
+        vault: &InterfaceAccount<'info, anchor_spl::token_interface::TokenAccount>,
+        mint: &InterfaceAccount<'info, anchor_spl::token_interface::Mint>,
+        token_program: &Interface<'info, anchor_spl::token_interface::TokenInterface>,
+    ) -> Self {
+        Vault {
+            market,
+            vault: vault.to_account_info(),
+            mint: mint.to_account_info(),
+            decimals: mint.decimals,
+            token_program: token_program.to_account_info(),
+        }
+    }
+
+    /// Pays `amount` (nothing if zero) to the token account `to`.
+    pub fn pay(&self, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
+        let market_info = self.market.to_account_info();
+        self.market.with_signer(|signer| {
+            transfer_out(
+                &TokenTransfer {
+                    token_program: &self.token_program,
+                    mint: &self.mint,
+                    from: &self.vault,
+                    to,
+                    authority: &market_info,
+                    amount,
+                    decimals: self.decimals,
+                },
+                signer,
+            )
+        })
+    }
 }

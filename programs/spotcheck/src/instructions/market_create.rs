@@ -62,6 +62,12 @@ pub struct MarketCreate<'info> {
     )]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 
+    /// Receives the treasury's share of slashed collateral; may be `treasury` itself when the mints are the same.
+    #[account(
+        constraint = stake_treasury.mint == stake_mint.key() @ SpotcheckError::WrongTreasuryMint,
+    )]
+    pub stake_treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+
     pub stake_token_program: Interface<'info, TokenInterface>,
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
@@ -90,6 +96,7 @@ pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Resu
         stake_vault: accounts.stake_vault.key(),
         escrow_vault: accounts.escrow_vault.key(),
         treasury: accounts.treasury.key(),
+        stake_treasury: accounts.stake_treasury.key(),
         params: args.params,
         oracles: Vec::with_capacity(MAX_ORACLES),
         quorum: 0,
@@ -109,6 +116,7 @@ pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Resu
         stake_mint: market.stake_mint,
         payment_mint: market.payment_mint,
         treasury: market.treasury,
+        stake_treasury: market.stake_treasury,
         params: args.params,
     });
     ctx.accounts.market.set_inner(market);

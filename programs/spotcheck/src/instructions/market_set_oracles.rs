@@ -21,10 +21,7 @@ pub struct MarketSetOracles<'info> {
 }
 
 /// Replaces the market's oracle set and quorum.
-pub fn market_set_oracles(
-    ctx: Context<MarketSetOracles>,
-    args: MarketSetOraclesArgs,
-) -> Result<()> {
+pub fn market_set_oracles(ctx: Context<MarketSetOracles>, args: MarketSetOraclesArgs) -> Result<()> {
     let market = &mut ctx.accounts.market;
     market.set_oracles(args.oracles, args.quorum)?;
     emit!(OraclesSet {

@@ -18,9 +18,6 @@ pub struct MarketSetPaused<'info> {
 pub fn market_set_paused(ctx: Context<MarketSetPaused>, paused: bool) -> Result<()> {
     let market = &mut ctx.accounts.market;
     market.paused = paused;
-    emit!(MarketPausedSet {
-        market: market.key(),
-        paused
-    });
+    emit!(MarketPausedSet { market: market.key(), paused });
     Ok(())
 }

@@ -22,6 +22,12 @@ pub struct MarketUpdate<'info> {
         constraint = treasury.mint == market.payment_mint @ SpotcheckError::WrongTreasuryMint,
     )]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    /// The stake treasury from now on (pass the current one to keep it).
+    #[account(
+        constraint = stake_treasury.mint == market.stake_mint @ SpotcheckError::WrongTreasuryMint,
+    )]
+    pub stake_treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
 impl MarketUpdate<'_> {
@@ -30,18 +36,16 @@ impl MarketUpdate<'_> {
     }
 }
 
-/// Replaces the market's parameters and treasury. Jobs already submitted keep
+/// Replaces the market's parameters and treasuries. Jobs already submitted keep
 /// the terms they were submitted under.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn market_update(ctx: Context<MarketUpdate>, args: MarketUpdateArgs) -> Result<()> {
     let treasury = ctx.accounts.treasury.key();
+    let stake_treasury = ctx.accounts.stake_treasury.key();
     let market = &mut ctx.accounts.market;
     market.params = args.params;
     market.treasury = treasury;
-    emit!(MarketUpdated {
-        market: market.key(),
-        treasury,
-        params: args.params
-    });
+    market.stake_treasury = stake_treasury;
+    emit!(MarketUpdated { market: market.key(), treasury, stake_treasury, params: args.params });
     Ok(())
 }

@@ -1,5 +1,17 @@
 //! One instruction per file, named `<noun>_<verb>`.
 
+pub mod job_attest;
+pub mod job_cancel;
+pub mod job_challenge;
+pub mod job_claim;
+pub mod job_expire;
+pub mod job_post_verdict;
+pub mod job_reveal_sample;
+pub mod job_settle;
+pub mod job_slash;
+pub mod job_submit;
+pub mod job_submit_result;
+pub mod job_unwind;
 pub mod market_create;
 pub mod market_set_oracles;
 pub mod market_set_paused;
@@ -13,6 +25,18 @@ pub mod provider_set_endpoint;
 pub mod provider_stake;
 pub mod provider_withdraw;
 
+pub use job_attest::*;
+pub use job_cancel::*;
+pub use job_challenge::*;
+pub use job_claim::*;
+pub use job_expire::*;
+pub use job_post_verdict::*;
+pub use job_reveal_sample::*;
+pub use job_settle::*;
+pub use job_slash::*;
+pub use job_submit::*;
+pub use job_submit_result::*;
+pub use job_unwind::*;
 pub use market_create::*;
 pub use market_set_oracles::*;
 pub use market_set_paused::*;

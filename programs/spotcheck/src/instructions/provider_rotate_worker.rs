@@ -27,18 +27,10 @@ impl ProviderRotateWorker<'_> {
 /// Replaces the worker key (e.g. after the worker host is compromised). Only
 /// the cold stake wallet can; the old key can claim and submit nothing after.
 #[access_control(ctx.accounts.validate(&new_worker))]
-pub fn provider_rotate_worker(
-    ctx: Context<ProviderRotateWorker>,
-    new_worker: Pubkey,
-) -> Result<()> {
+pub fn provider_rotate_worker(ctx: Context<ProviderRotateWorker>, new_worker: Pubkey) -> Result<()> {
     let provider = &mut ctx.accounts.provider;
     let old_worker = provider.worker;
     provider.worker = new_worker;
-    emit!(ProviderWorkerRotated {
-        market: provider.market,
-        provider: provider.key(),
-        old_worker,
-        new_worker,
-    });
+    emit!(ProviderWorkerRotated { market: provider.market, provider: provider.key(), old_worker, new_worker });
     Ok(())
 }

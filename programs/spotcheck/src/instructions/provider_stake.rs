@@ -50,10 +50,7 @@ impl ProviderStake<'_> {
             .checked_add(amount)
             .and_then(|total| total.checked_sub(self.provider.pending_unstake))
             .ok_or(SpotcheckError::MathOverflow)?;
-        require!(
-            remaining >= self.market.params.min_provider_stake,
-            SpotcheckError::BelowMinStake
-        );
+        require!(remaining >= self.market.params.min_provider_stake, SpotcheckError::BelowMinStake);
         Ok(())
     }
 }
@@ -76,11 +73,6 @@ pub fn provider_stake(ctx: Context<ProviderStake>, amount: u64) -> Result<()> {
     provider.add_stake(amount)?;
     provider.invariant()?;
     ctx.accounts.market.add_staked(amount)?;
-    emit!(ProviderStaked {
-        market: provider.market,
-        provider: provider.key(),
-        amount,
-        staked: provider.staked,
-    });
+    emit!(ProviderStaked { market: provider.market, provider: provider.key(), amount, staked: provider.staked });
     Ok(())
 }

@@ -24,8 +24,11 @@ pub struct Market {
     pub stake_vault: Pubkey,
     /// PDA token account holding job escrows and challenge bonds.
     pub escrow_vault: Pubkey,
-    /// Payment-mint token account that receives fees and the treasury's slash share.
+    /// Payment-mint token account that receives fees and failed challengers' bond shares.
     pub treasury: Pubkey,
+    /// Stake-mint token account that receives the treasury's share of slashed
+    /// collateral (the same account as `treasury` when the mints are the same).
+    pub stake_treasury: Pubkey,
     /// The economic and timing rules; checked by `MarketParams::validate`.
     pub params: MarketParams,
     /// Oracle keys allowed to attest and vote (at most `MAX_ORACLES`).
@@ -55,31 +58,16 @@ impl Market {
     /// Replaces the oracle set. Keys must be distinct and real; the quorum a
     /// strict majority, so two conflicting outcomes can never both reach it.
     pub fn set_oracles(&mut self, oracles: Vec<Pubkey>, quorum: u8) -> Result<()> {
-        require!(
-            !oracles.is_empty() && oracles.len() <= MAX_ORACLES,
-            SpotcheckError::OracleSetSize
-        );
+        require!(!oracles.is_empty() && oracles.len() <= MAX_ORACLES, SpotcheckError::OracleSetSize);
         for (i, oracle) in oracles.iter().enumerate() {
-            require!(
-                *oracle != Pubkey::default(),
-                SpotcheckError::OracleKeyInvalid
-            );
-            require!(
-                !oracles[..i].contains(oracle),
-                SpotcheckError::DuplicateOracle
-            );
+            require!(*oracle != Pubkey::default(), SpotcheckError::OracleKeyInvalid);
+            require!(!oracles[..i].contains(oracle), SpotcheckError::DuplicateOracle);
         }
         let count = oracles.len();
-        require!(
-            usize::from(quorum) * 2 > count && usize::from(quorum) <= count,
-            SpotcheckError::QuorumNotMajority
-        );
+        require!(usize::from(quorum) * 2 > count && usize::from(quorum) <= count, SpotcheckError::QuorumNotMajority);
         self.oracles = oracles;
         self.quorum = quorum;
-        self.oracle_set_version = self
-            .oracle_set_version
-            .checked_add(1)
-            .ok_or(SpotcheckError::MathOverflow)?;
+        self.oracle_set_version = self.oracle_set_version.checked_add(1).ok_or(SpotcheckError::MathOverflow)?;
         Ok(())
     }
 
@@ -88,19 +76,30 @@ impl Market {
     }
 
     pub fn add_staked(&mut self, amount: u64) -> Result<()> {
-        self.total_staked = self
-            .total_staked
-            .checked_add(amount)
-            .ok_or(SpotcheckError::MathOverflow)?;
+        self.total_staked = self.total_staked.checked_add(amount).ok_or(SpotcheckError::MathOverflow)?;
         Ok(())
     }
 
     pub fn sub_staked(&mut self, amount: u64) -> Result<()> {
-        self.total_staked = self
-            .total_staked
-            .checked_sub(amount)
-            .ok_or(SpotcheckError::MarketInvariant)?;
+        self.total_staked = self.total_staked.checked_sub(amount).ok_or(SpotcheckError::MarketInvariant)?;
         Ok(())
+    }
+
+    pub fn add_escrowed(&mut self, amount: u64) -> Result<()> {
+        self.total_escrowed = self.total_escrowed.checked_add(amount).ok_or(SpotcheckError::MathOverflow)?;
+        Ok(())
+    }
+
+    pub fn sub_escrowed(&mut self, amount: u64) -> Result<()> {
+        self.total_escrowed = self.total_escrowed.checked_sub(amount).ok_or(SpotcheckError::MarketInvariant)?;
+        Ok(())
+    }
+
+    /// Takes the next job id.
+    pub fn next_job_id(&mut self) -> Result<u64> {
+        let id = self.job_count;
+        self.job_count = id.checked_add(1).ok_or(SpotcheckError::MathOverflow)?;
+        Ok(id)
     }
 
     /// Signs for the vaults, whose token authority is this PDA.
@@ -141,12 +140,18 @@ pub struct MarketParams {
     pub attestation_deadline_slots: u64,
     /// Slots after attestation during which any wallet may challenge.
     pub challenge_window_slots: u64,
+    /// Slots the oracles have, after the challenge window, to reach a verdict
+    /// on a sampled or challenged job; past that the job unwinds without fault.
+    pub verdict_timeout_slots: u64,
     /// Payment tokens a challenger posts.
     pub challenge_bond: u64,
     /// Shares of slashed collateral.
     pub slash_split: SlashSplit,
-    /// Share of collateral slashed when a claimed job expires without a result.
+    /// Share of collateral slashed when a claimed job expires without a result
+    /// or the oracles find its output withheld; shared out by `slash_split`.
     pub liveness_slash_bps: u16,
+    /// Share of a failed challenger's bond paid to the accused provider; the rest to the treasury.
+    pub failed_bond_provider_bps: u16,
     /// Faults after which a provider is jailed (can claim no more jobs).
     pub max_faults: u16,
     /// Slots between requesting an unstake and withdrawing it.
@@ -165,57 +170,43 @@ impl MarketParams {
     /// Both sides stay below 2^32 x 10^4 < 2^64, so u64 holds them exactly
     /// (on-chain code does no u128 multiply).
     pub fn validate(&self) -> Result<()> {
-        require!(
-            u64::from(self.fee_bps) <= BPS_DENOMINATOR,
-            SpotcheckError::FeeTooHigh
-        );
+        require!(u64::from(self.fee_bps) <= BPS_DENOMINATOR, SpotcheckError::FeeTooHigh);
         require!(
             self.sample_rate_bps >= 1 && u64::from(self.sample_rate_bps) <= BPS_DENOMINATOR,
             SpotcheckError::SampleRateOutOfRange
         );
         let sample = u64::from(self.sample_rate_bps);
-        let lhs = u64::from(self.collateral_ratio_bps)
-            .checked_mul(sample)
-            .ok_or(SpotcheckError::MathOverflow)?;
-        let rhs = (BPS_DENOMINATOR - sample)
-            .checked_mul(BPS_DENOMINATOR)
-            .ok_or(SpotcheckError::MathOverflow)?;
+        let lhs = u64::from(self.collateral_ratio_bps).checked_mul(sample).ok_or(SpotcheckError::MathOverflow)?;
+        let rhs = (BPS_DENOMINATOR - sample).checked_mul(BPS_DENOMINATOR).ok_or(SpotcheckError::MathOverflow)?;
         require!(lhs >= rhs, SpotcheckError::CollateralRatioTooLow);
 
         let split = &self.slash_split;
-        let split_sum = u64::from(split.client_bps)
-            + u64::from(split.challenger_bps)
-            + u64::from(split.treasury_bps);
-        require!(
-            split_sum == BPS_DENOMINATOR,
-            SpotcheckError::SlashSplitNotWhole
-        );
-        require!(
-            u64::from(self.liveness_slash_bps) <= BPS_DENOMINATOR,
-            SpotcheckError::LivenessSlashTooHigh
-        );
+        let split_sum = u64::from(split.client_bps) + u64::from(split.challenger_bps) + u64::from(split.treasury_bps);
+        require!(split_sum == BPS_DENOMINATOR, SpotcheckError::SlashSplitNotWhole);
+        require!(u64::from(self.liveness_slash_bps) <= BPS_DENOMINATOR, SpotcheckError::LivenessSlashTooHigh);
+        require!(u64::from(self.failed_bond_provider_bps) <= BPS_DENOMINATOR, SpotcheckError::BondSplitTooHigh);
 
         require!(
             self.claim_timeout_slots > 0
                 && self.attestation_deadline_slots > 0
-                && self.challenge_window_slots > 0,
+                && self.challenge_window_slots > 0
+                && self.verdict_timeout_slots > 0,
             SpotcheckError::ZeroDuration
         );
-        require!(
-            self.unbonding_slots > self.longest_job_slots()?,
-            SpotcheckError::UnbondingTooShort
-        );
+        require!(self.unbonding_slots > self.longest_job_slots()?, SpotcheckError::UnbondingTooShort);
         require!(self.min_provider_stake > 0, SpotcheckError::ZeroMinStake);
         require!(self.challenge_bond > 0, SpotcheckError::ZeroChallengeBond);
         require!(self.max_faults > 0, SpotcheckError::ZeroMaxFaults);
         Ok(())
     }
 
-    /// Slots from a claim to the end of the job's challenge window, at the latest.
+    /// Slots from a claim to the last moment a verdict can still land: the
+    /// longest a job's collateral can stay answerable.
     pub fn longest_job_slots(&self) -> Result<u64> {
         self.claim_timeout_slots
             .checked_add(self.attestation_deadline_slots)
             .and_then(|s| s.checked_add(self.challenge_window_slots))
+            .and_then(|s| s.checked_add(self.verdict_timeout_slots))
             .ok_or_else(|| SpotcheckError::MathOverflow.into())
     }
 }

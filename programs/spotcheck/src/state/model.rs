@@ -53,9 +53,7 @@ pub fn validate_architecture(tag: &str) -> Result<()> {
     require!(
         !tag.is_empty()
             && tag.len() <= usize::from(MAX_ARCHITECTURE_LEN)
-            && tag
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
+            && tag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
         SpotcheckError::BadArchitectureTag
     );
     Ok(())

@@ -60,10 +60,7 @@ impl Provider {
     }
 
     pub fn add_stake(&mut self, amount: u64) -> Result<()> {
-        self.staked = self
-            .staked
-            .checked_add(amount)
-            .ok_or(SpotcheckError::MathOverflow)?;
+        self.staked = self.staked.checked_add(amount).ok_or(SpotcheckError::MathOverflow)?;
         Ok(())
     }
 
@@ -72,32 +69,18 @@ impl Provider {
     /// period always covers the most recent decision to leave.
     pub fn request_unstake(&mut self, amount: u64, now: u64, unbonding_slots: u64) -> Result<()> {
         require!(amount > 0, SpotcheckError::ZeroAmount);
-        require!(
-            amount <= self.free_stake()?,
-            SpotcheckError::UnstakeExceedsFreeStake
-        );
-        self.pending_unstake = self
-            .pending_unstake
-            .checked_add(amount)
-            .ok_or(SpotcheckError::MathOverflow)?;
-        self.unstake_release_slot = now
-            .checked_add(unbonding_slots)
-            .ok_or(SpotcheckError::MathOverflow)?;
+        require!(amount <= self.free_stake()?, SpotcheckError::UnstakeExceedsFreeStake);
+        self.pending_unstake = self.pending_unstake.checked_add(amount).ok_or(SpotcheckError::MathOverflow)?;
+        self.unstake_release_slot = now.checked_add(unbonding_slots).ok_or(SpotcheckError::MathOverflow)?;
         Ok(())
     }
 
     /// Takes the whole pending unstake out of `staked`, if its release slot has come.
     pub fn withdraw(&mut self, now: u64) -> Result<u64> {
         require!(self.pending_unstake > 0, SpotcheckError::NothingToWithdraw);
-        require!(
-            now >= self.unstake_release_slot,
-            SpotcheckError::StillUnbonding
-        );
+        require!(now >= self.unstake_release_slot, SpotcheckError::StillUnbonding);
         let amount = self.pending_unstake;
-        self.staked = self
-            .staked
-            .checked_sub(amount)
-            .ok_or(SpotcheckError::ProviderInvariant)?;
+        self.staked = self.staked.checked_sub(amount).ok_or(SpotcheckError::ProviderInvariant)?;
         self.pending_unstake = 0;
         Ok(amount)
     }
@@ -117,4 +100,42 @@ pub fn validate_endpoint(endpoint: &str) -> Result<()> {
         SpotcheckError::BadEndpoint
     );
     Ok(())
+}
+
+impl Provider {
+    /// Locks `collateral` behind a claimed job. The provider must be active,
+    /// keep at least the market minimum bonded (staked minus pending unstake),
+    /// and have the collateral free.
+    pub fn lock_collateral(&mut self, collateral: u64, min_stake: u64) -> Result<()> {
+        require!(self.status == ProviderStatus::Active, SpotcheckError::ProviderJailed);
+        let bonded = self.staked.checked_sub(self.pending_unstake).ok_or(SpotcheckError::ProviderInvariant)?;
+        require!(bonded >= min_stake, SpotcheckError::InsufficientStake);
+        require!(self.free_stake()? >= collateral, SpotcheckError::InsufficientStake);
+        self.locked = self.locked.checked_add(collateral).ok_or(SpotcheckError::MathOverflow)?;
+        Ok(())
+    }
+
+    /// Unlocks a job's collateral: it is free stake again.
+    pub fn release_collateral(&mut self, collateral: u64) -> Result<()> {
+        self.locked = self.locked.checked_sub(collateral).ok_or(SpotcheckError::ProviderInvariant)?;
+        Ok(())
+    }
+
+    /// Unlocks a job's collateral and takes `slashed` of it out of the stake.
+    pub fn forfeit_collateral(&mut self, collateral: u64, slashed: u64) -> Result<()> {
+        require!(slashed <= collateral, SpotcheckError::ProviderInvariant);
+        self.release_collateral(collateral)?;
+        self.staked = self.staked.checked_sub(slashed).ok_or(SpotcheckError::ProviderInvariant)?;
+        Ok(())
+    }
+
+    /// Counts a fault; jails the provider at the market's limit. Returns whether it was jailed now.
+    pub fn record_fault(&mut self, max_faults: u16) -> bool {
+        self.faults = self.faults.saturating_add(1);
+        if self.faults >= max_faults && self.status == ProviderStatus::Active {
+            self.status = ProviderStatus::Jailed;
+            return true;
+        }
+        false
+    }
 }
