@@ -175,3 +175,24 @@ fn oracle_set_refuses_bad_sets_and_strangers() {
     let market: Market = env.account(&fixture.market);
     assert_eq!((market.oracles, market.quorum, market.oracle_set_version), (good, 2, 1), "set unchanged");
 }
+
+#[test]
+fn update_refuses_a_vault_as_treasury() {
+    let mut env = TestEnv::new();
+    let fixture = env.create_default_market(); // one mint: every vault has the treasury's mint
+    let authority = fixture.authority.pubkey();
+    for (treasury, stake_treasury) in [
+        (fixture.escrow_vault, fixture.stake_treasury),
+        (fixture.stake_vault, fixture.stake_treasury),
+        (fixture.treasury, fixture.stake_vault),
+        (fixture.treasury, fixture.escrow_vault),
+    ] {
+        let update = ix::market_update(&authority, &fixture.market, &treasury, &stake_treasury, default_params());
+        expect_error(
+            env.send("market_update vault as treasury", &[update], &[&fixture.authority]),
+            SpotcheckError::TreasuryIsVault,
+        );
+    }
+    let market: Market = env.account(&fixture.market);
+    assert_eq!((market.treasury, market.stake_treasury), (fixture.treasury, fixture.stake_treasury));
+}

@@ -148,6 +148,8 @@ pub enum SpotcheckError {
     // --- tokens -----------------------------------------------------------
     #[msg("the treasury must be a token account of the payment mint, the stake treasury one of the stake mint")]
     WrongTreasuryMint,
+    #[msg("a treasury cannot be one of the market's own vaults: payouts to it would never leave the vault")]
+    TreasuryIsVault,
     #[msg(
         "this Token-2022 mint has an extension that could move or withhold vault tokens (transfer fee, hook, permanent delegate, confidential, non-transferable, default-frozen, pausable, close authority); use a plain mint"
     )]

@@ -20,12 +20,16 @@ pub struct MarketUpdate<'info> {
     /// The treasury from now on (pass the current one to keep it).
     #[account(
         constraint = treasury.mint == market.payment_mint @ SpotcheckError::WrongTreasuryMint,
+        constraint = treasury.key() != market.escrow_vault @ SpotcheckError::TreasuryIsVault,
+        constraint = treasury.key() != market.stake_vault @ SpotcheckError::TreasuryIsVault,
     )]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// The stake treasury from now on (pass the current one to keep it).
     #[account(
         constraint = stake_treasury.mint == market.stake_mint @ SpotcheckError::WrongTreasuryMint,
+        constraint = stake_treasury.key() != market.stake_vault @ SpotcheckError::TreasuryIsVault,
+        constraint = stake_treasury.key() != market.escrow_vault @ SpotcheckError::TreasuryIsVault,
     )]
     pub stake_treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 }
