@@ -321,20 +321,34 @@ pub fn job_post_verdict(
     )
 }
 
+fn job_end(market: &MarketKeys, job: &JobKeys) -> accounts::JobEnd {
+    accounts::JobEnd {
+        market: market.market,
+        job: job.job,
+        provider: job.provider,
+        client: job.client,
+        escrow_vault: pda::escrow_vault(&market.market),
+        payment_mint: market.payment_mint,
+        payment_token_program: market.payment_token_program,
+    }
+}
+
+fn job_penalty(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> accounts::JobPenalty {
+    accounts::JobPenalty {
+        end: job_end(market, job),
+        client_token: to.client_token,
+        client_stake_token: to.client_stake_token,
+        stake_treasury: market.stake_treasury,
+        stake_vault: pda::stake_vault(&market.market),
+        stake_mint: market.stake_mint,
+        stake_token_program: market.stake_token_program,
+    }
+}
+
 /// Settles a job; `provider_payout` is a payment-token account of the provider's stake wallet.
 pub fn job_settle(market: &MarketKeys, job: &JobKeys, provider_payout: &Pubkey) -> Instruction {
     build(
-        accounts::JobSettle {
-            market: market.market,
-            job: job.job,
-            provider: job.provider,
-            client: job.client,
-            provider_payout: *provider_payout,
-            treasury: market.treasury,
-            escrow_vault: pda::escrow_vault(&market.market),
-            payment_mint: market.payment_mint,
-            payment_token_program: market.payment_token_program,
-        },
+        accounts::JobSettle { end: job_end(market, job), provider_payout: *provider_payout, treasury: market.treasury },
         instruction::JobSettle {},
     )
 }
@@ -355,59 +369,24 @@ pub struct JobRecipients {
 pub fn job_slash(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> Instruction {
     build(
         accounts::JobSlash {
-            market: market.market,
-            job: job.job,
-            provider: job.provider,
-            client: job.client,
-            client_token: to.client_token,
-            client_stake_token: to.client_stake_token,
+            penalty: job_penalty(market, job, to),
             challenger_token: to.challenger.map(|(bond, _)| bond),
             challenger_stake_token: to.challenger.map(|(_, reward)| reward),
-            stake_treasury: market.stake_treasury,
-            escrow_vault: pda::escrow_vault(&market.market),
-            stake_vault: pda::stake_vault(&market.market),
-            payment_mint: market.payment_mint,
-            stake_mint: market.stake_mint,
-            payment_token_program: market.payment_token_program,
-            stake_token_program: market.stake_token_program,
         },
         instruction::JobSlash {},
     )
 }
 
 pub fn job_expire(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> Instruction {
-    build(
-        accounts::JobExpire {
-            market: market.market,
-            job: job.job,
-            provider: job.provider,
-            client: job.client,
-            client_token: to.client_token,
-            client_stake_token: to.client_stake_token,
-            stake_treasury: market.stake_treasury,
-            escrow_vault: pda::escrow_vault(&market.market),
-            stake_vault: pda::stake_vault(&market.market),
-            payment_mint: market.payment_mint,
-            stake_mint: market.stake_mint,
-            payment_token_program: market.payment_token_program,
-            stake_token_program: market.stake_token_program,
-        },
-        instruction::JobExpire {},
-    )
+    build(accounts::JobExpire { penalty: job_penalty(market, job, to) }, instruction::JobExpire {})
 }
 
 pub fn job_unwind(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> Instruction {
     build(
         accounts::JobUnwind {
-            market: market.market,
-            job: job.job,
-            provider: job.provider,
-            client: job.client,
+            end: job_end(market, job),
             client_token: to.client_token,
             challenger_token: to.challenger.map(|(bond, _)| bond),
-            escrow_vault: pda::escrow_vault(&market.market),
-            payment_mint: market.payment_mint,
-            payment_token_program: market.payment_token_program,
         },
         instruction::JobUnwind {},
     )

@@ -138,3 +138,15 @@ pub fn expect_failure(result: TxResult) -> TransactionError {
         Err(failed) => failed.err,
     }
 }
+
+/// Replaces every use of `old` in `ix`'s account list with `new`, for tests
+/// that pass a wrong account on purpose; panics if `old` isn't there.
+#[track_caller]
+pub fn swap_account(ix: &mut anchor_lang::solana_program::instruction::Instruction, old: Pubkey, new: Pubkey) {
+    let mut found = false;
+    for meta in ix.accounts.iter_mut().filter(|meta| meta.pubkey == old) {
+        meta.pubkey = new;
+        found = true;
+    }
+    assert!(found, "{old} is not among the instruction's accounts");
+}

@@ -11,7 +11,7 @@ use spotcheck_client::pda;
 use spotcheck_localchain::tokens::{TOKEN, TOKEN_2022};
 use spotcheck_tests::fixtures::default_params;
 use spotcheck_tests::jobs::{BUDGET, JobWorld, OUTPUT_HASH, PRICE, PROVIDER_STAKE, TRACE_ROOT, rarely_sampled_params};
-use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_error, expect_failure};
+use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_error, expect_failure, swap_account};
 
 const COLLATERAL_RARE: u64 = PRICE * 9_999; // rarely_sampled_params: 9 999x
 const FEE: u64 = PRICE * 250 / 10_000; // 2.5 %
@@ -190,7 +190,7 @@ fn submit_refuses_price_overflow_retired_models_pauses_and_foreign_models() {
     let other = env.create_default_market();
     let foreign_model = env.register_model(&other);
     let mut submit = env.submit_job_ix(&world, "hi", BUDGET, PRICE);
-    submit.accounts[2].pubkey = foreign_model;
+    swap_account(&mut submit, world.model, foreign_model);
     expect_error(env.send("job_submit foreign model", &[submit], &[&world.client]), SpotcheckError::WrongMarket);
 
     assert_eq!(env.job_count(&world), 0, "no job was created");
@@ -204,18 +204,18 @@ fn submit_refuses_wrong_token_accounts() {
     let total = env.total_tokens(&world);
     // Someone else's payment tokens.
     let mut submit = env.submit_job_ix(&world, "hi", BUDGET, PRICE);
-    submit.accounts[5].pubkey = world.challenger_token;
+    swap_account(&mut submit, world.client_token, world.challenger_token);
     expect_error(env.send("job_submit foreign source", &[submit], &[&world.client]), SpotcheckError::WrongTokenOwner);
     // Tokens of another mint.
     let other_mint = env.create_mint(TOKEN);
     let wrong = env.funded_token_account(other_mint, &world.client.pubkey(), PRICE);
     let mut submit = env.submit_job_ix(&world, "hi", BUDGET, PRICE);
-    submit.accounts[5].pubkey = wrong;
+    swap_account(&mut submit, world.client_token, wrong);
     expect_error(env.send("job_submit wrong mint", &[submit], &[&world.client]), SpotcheckError::WrongMint);
     // Another market's escrow vault.
     let other = env.create_default_market();
     let mut submit = env.submit_job_ix(&world, "hi", BUDGET, PRICE);
-    submit.accounts[6].pubkey = other.escrow_vault;
+    swap_account(&mut submit, world.market.escrow_vault, other.escrow_vault);
     expect_error(env.send("job_submit foreign vault", &[submit], &[&world.client]), SpotcheckError::WrongVault);
     assert_eq!(env.balance(&wrong), PRICE);
     env.assert_job_conservation(&world, total);
@@ -491,7 +491,7 @@ fn settle_refuses_out_of_order_and_wrong_recipients() {
     let to_client = ix::job_settle(&world.market.keys(), &keys, &world.client_token);
     expect_error(env.send("job_settle wrong payout", &[to_client], &[]), SpotcheckError::WrongRecipient);
     let mut wrong_treasury = ix::job_settle(&world.market.keys(), &keys, &world.provider_payout);
-    wrong_treasury.accounts[5].pubkey = world.client_token;
+    swap_account(&mut wrong_treasury, world.market.treasury, world.client_token);
     expect_error(env.send("job_settle wrong treasury", &[wrong_treasury], &[]), SpotcheckError::WrongRecipient);
 
     env.settle(&world, &job).expect("settle");

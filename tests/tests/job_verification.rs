@@ -13,7 +13,7 @@ use spotcheck_client::instructions as ix;
 use spotcheck_localchain::MAX_SLOT_HASHES;
 use spotcheck_localchain::tokens::{TOKEN, TOKEN_2022};
 use spotcheck_tests::jobs::{JobWorld, PRICE, PROVIDER_STAKE, always_sampled_params, rarely_sampled_params};
-use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_anchor_error, expect_error};
+use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_anchor_error, expect_error, swap_account};
 
 const COLLATERAL: u64 = PRICE * 19; // 19x in both parameter sets used here
 const BOND: u64 = 50_000; // default_params().challenge_bond
@@ -148,7 +148,7 @@ fn the_draw_waits_for_its_slot_and_happens_once() {
     expect_error(env.reveal(&job), SpotcheckError::SampleAlreadyRevealed);
     // The wrong sysvar is refused.
     let mut fake = ix::job_reveal_sample(&job);
-    fake.accounts[1].pubkey = solana_sdk_ids::sysvar::clock::ID;
+    swap_account(&mut fake, solana_sdk_ids::sysvar::slot_hashes::ID, solana_sdk_ids::sysvar::clock::ID);
     expect_anchor_error(
         env.send("reveal wrong sysvar", &[fake], &[]),
         anchor_lang::error::ErrorCode::ConstraintAddress,
@@ -196,8 +196,7 @@ fn one_challenge_per_job_with_the_bond_from_the_challengers_own_tokens() {
     let world = env.default_job_world(38, rarely_sampled_params());
     let total = env.total_tokens(&world);
     let job = env.attested_job(&world);
-    let mut foreign = ix::job_challenge(&world.challenger.pubkey(), &world.market.keys(), &job, &world.client_token);
-    foreign.accounts[4].pubkey = world.client_token;
+    let foreign = ix::job_challenge(&world.challenger.pubkey(), &world.market.keys(), &job, &world.client_token);
     expect_error(
         env.send("job_challenge with the client's tokens", &[foreign], &[&world.challenger]),
         SpotcheckError::WrongTokenOwner,

@@ -16,7 +16,7 @@ use spotcheck_client::instructions::{self as ix, MarketKeys};
 use spotcheck_client::pda;
 use spotcheck_localchain::tokens::TOKEN_2022;
 use spotcheck_tests::fixtures::{MarketFixture, PROVIDER_FUNDS, ProviderFixture, default_params};
-use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_anchor_error, expect_error};
+use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_anchor_error, expect_error, swap_account};
 
 const MIN_STAKE: u64 = 1_000_000; // default_params().min_provider_stake
 
@@ -176,7 +176,7 @@ fn stake_refuses_wrong_signer_mint_vault_program_and_foreign_accounts() {
 
     // Another market's vault.
     let mut stake = stake_ix(&fixture, &p, MIN_STAKE);
-    stake.accounts[5].pubkey = other.stake_vault;
+    swap_account(&mut stake, fixture.stake_vault, other.stake_vault);
     expect_error(env.send("provider_stake foreign vault", &[stake], &[&p.stake_wallet]), SpotcheckError::WrongVault);
 
     // Token-2022 named for an SPL Token market.
@@ -190,7 +190,7 @@ fn stake_refuses_wrong_signer_mint_vault_program_and_foreign_accounts() {
     // Another market's provider account with this market.
     let mut stake =
         ix::provider_stake(&foreign.stake_wallet.pubkey(), &fixture.keys(), &foreign.stake_source, MIN_STAKE);
-    stake.accounts[2].pubkey = foreign.provider;
+    swap_account(&mut stake, pda::provider(&fixture.market, &foreign.stake_wallet.pubkey()), foreign.provider);
     expect_error(
         env.send("provider_stake foreign provider", &[stake], &[&foreign.stake_wallet]),
         SpotcheckError::WrongMarket,
@@ -384,7 +384,7 @@ fn withdraw_refuses_wrong_vault_mint_and_signer() {
 
     let withdraw = || ix::provider_withdraw(&p.stake_wallet.pubkey(), &fixture.keys(), &p.stake_source);
     let mut from_other_vault = withdraw();
-    from_other_vault.accounts[5].pubkey = other.stake_vault;
+    swap_account(&mut from_other_vault, fixture.stake_vault, other.stake_vault);
     expect_error(
         env.send("provider_withdraw foreign vault", &[from_other_vault], &[&p.stake_wallet]),
         SpotcheckError::WrongVault,

@@ -1,59 +1,33 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::TokenAccount;
 
 use crate::error::SpotcheckError;
 use crate::events::JobUnwound;
-use crate::state::{Job, JobStatus, Market, Provider};
-use crate::token::Vault;
+use crate::instructions::job_end::*;
+use crate::state::JobStatus;
 
 #[derive(Accounts)]
 pub struct JobUnwind<'info> {
-    #[account(mut)]
-    pub market: Box<Account<'info, Market>>,
-
-    #[account(
-        mut,
-        close = client,
-        has_one = market @ SpotcheckError::WrongMarket,
-        has_one = provider @ SpotcheckError::WrongProvider,
-        has_one = client @ SpotcheckError::NotJobClient,
-    )]
-    pub job: Box<Account<'info, Job>>,
-
-    #[account(mut)]
-    pub provider: Box<Account<'info, Provider>>,
-
-    /// Gets the job account's rent back.
-    #[account(mut)]
-    pub client: SystemAccount<'info>,
+    pub end: JobEnd<'info>,
 
     /// The client's payment-token account: the escrow is refunded here.
     #[account(
         mut,
-        constraint = client_token.mint == market.payment_mint @ SpotcheckError::WrongMint,
-        constraint = client_token.owner == job.client @ SpotcheckError::WrongRecipient,
+        constraint = client_token.mint == end.market.payment_mint @ SpotcheckError::WrongMint,
+        constraint = client_token.owner == end.job.client @ SpotcheckError::WrongRecipient,
     )]
     pub client_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// Where the challenger's bond came from, if there is a challenger: refunded.
-    #[account(mut, dup, address = job.challenger_token @ SpotcheckError::WrongRecipient)]
+    #[account(mut, dup, address = end.job.challenger_token @ SpotcheckError::WrongRecipient)]
     pub challenger_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-
-    #[account(mut, address = market.escrow_vault @ SpotcheckError::WrongVault)]
-    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(address = market.payment_mint @ SpotcheckError::WrongMint)]
-    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
-
-    #[account(address = market.payment_token_program @ SpotcheckError::WrongTokenProgram)]
-    pub payment_token_program: Interface<'info, TokenInterface>,
 }
 
 impl JobUnwind<'_> {
     /// The oracles stayed silent: no attestation quorum by its deadline, or no
     /// verdict quorum on a sampled or challenged job by the verdict deadline.
     pub fn validate(&self) -> Result<()> {
-        let job = &self.job;
+        let job = &self.end.job;
         let now = Clock::get()?.slot;
         match job.status {
             JobStatus::Submitted => {
@@ -75,24 +49,23 @@ impl JobUnwind<'_> {
 /// honest provider or client anything. The job closes.
 #[access_control(ctx.accounts.validate())]
 pub fn job_unwind(ctx: Context<JobUnwind>) -> Result<()> {
-    let job = &ctx.accounts.job;
-    let (price, bond, collateral) = (job.price, job.bond, job.collateral);
-    let provider = &mut ctx.accounts.provider;
-    provider.release_collateral(collateral)?;
-    provider.invariant()?;
-    ctx.accounts.market.sub_escrowed(price.checked_add(bond).ok_or(SpotcheckError::MathOverflow)?)?;
+    let (price, bond, collateral) =
+        (ctx.accounts.end.job.price, ctx.accounts.end.job.bond, ctx.accounts.end.job.collateral);
+    let end = &mut ctx.accounts.end;
+    end.provider.release_collateral(collateral)?;
+    end.provider.invariant()?;
+    end.release_escrow()?;
 
     let accounts = &ctx.accounts;
-    let escrow =
-        Vault::new(&accounts.market, &accounts.escrow_vault, &accounts.payment_mint, &accounts.payment_token_program);
+    let escrow = accounts.end.escrow();
     escrow.pay(&accounts.client_token.to_account_info(), price)?;
     if let Some(bond_back) = &accounts.challenger_token {
         escrow.pay(&bond_back.to_account_info(), bond)?;
     }
     emit!(JobUnwound {
-        market: accounts.market.key(),
-        job: accounts.job.key(),
-        provider: accounts.provider.key(),
+        market: accounts.end.market.key(),
+        job: accounts.end.job.key(),
+        provider: accounts.end.provider.key(),
         refund: price,
         bond_refund: bond,
     });
