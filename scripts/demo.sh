@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Sets everything up (scripts/setup.sh) and runs `spotcheck demo`: a market on
-# an embedded chain (LiteSVM running the SBF build of the program), with a report.
+# Sets everything up (scripts/setup.sh) and runs `spotcheck demo`: a whole
+# market on an embedded chain (LiteSVM running the SBF build of the program)
+# with real SmolLM2 answers, a cheating provider caught and slashed, and a
+# report of every balance. Extra arguments go to `spotcheck demo` (--help).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/setup.sh"
-cargo run --quiet --locked --release -p spotcheck-cli -- demo "$@"
+# The dev profile: the tests have built most of it already, and the engine
+# is compiled optimised even there (Cargo.toml).
+cargo run --quiet --locked -p spotcheck-cli -- demo --model "$("$root/worker/scripts/install-model.sh")" "$@"

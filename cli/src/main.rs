@@ -15,12 +15,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a market on an embedded local chain (LiteSVM with the SBF program) and print a report.
+    /// Run a whole market on an embedded local chain (LiteSVM with the SBF program),
+    /// with real SmolLM2 answers, a cheating provider caught and slashed, and a report.
     Demo {
+        /// The SmolLM2 GGUF (`worker/scripts/install-model.sh` prints its path).
+        #[arg(long, value_name = "PATH", env = "SPOTCHECK_SMOLLM2_GGUF")]
+        model: PathBuf,
         /// The program to load (what `sbf-build/build.sh` builds).
         #[arg(long, value_name = "PATH")]
         program: Option<PathBuf>,
-        /// Print the report as JSON.
+        /// Token budget of each job.
+        #[arg(long, default_value_t = 32)]
+        max_tokens: u32,
+        /// Inference threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seed of every key in the demo, and so of every sampling draw (the
+        /// default one samples a cheat, samples an honest job, and leaves two
+        /// cheats to the verifier's challenges).
+        #[arg(long, default_value_t = 2)]
+        seed: u8,
+        /// Report format.
         #[arg(long, value_name = "FORMAT", default_value = "display")]
         output: OutputFormat,
     },
@@ -35,14 +50,13 @@ enum OutputFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { program, output } => {
+        Command::Demo { model, program, max_tokens, threads, seed, output } => {
             let program = program.unwrap_or_else(spotcheck_localchain::default_program_path);
-            let report = demo::run(&program)?;
+            let config = demo::DemoConfig { program: &program, model: &model, max_tokens, threads, seed };
+            let report = demo::run(&config)?;
             match output {
                 OutputFormat::Display => print!("{}", report.render()),
-                OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
-                }
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
             }
         }
     }

@@ -39,7 +39,8 @@ pub enum LocalChainError {
 
 /// Where `sbf-build/build.sh` puts the program, from the workspace root.
 pub fn default_program_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/spotcheck.so")
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).join("target/deploy/spotcheck.so")
 }
 
 /// One compute-unit measurement: what ran, how many units, whether it succeeded.
