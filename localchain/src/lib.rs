@@ -56,6 +56,8 @@ pub struct LocalChain {
     /// Pays every transaction fee, so the wallets in play only move what the program moves.
     pub payer: Keypair,
     cu_log: Vec<CuRecord>,
+    /// Keys made so far; see `next_keypair`.
+    keys_made: u64,
 }
 
 impl LocalChain {
@@ -68,7 +70,7 @@ impl LocalChain {
             path: program_so.to_path_buf(),
             reason: format!("{err:?}"),
         })?;
-        let mut chain = LocalChain { svm, payer: Keypair::new(), cu_log: Vec::new() };
+        let mut chain = LocalChain { svm, payer: Keypair::new_from_array([0; 32]), cu_log: Vec::new(), keys_made: 0 };
         chain.warp_to(START_SLOT);
         let payer = chain.payer.pubkey();
         chain.airdrop(&payer, WALLET_LAMPORTS)?;
@@ -82,9 +84,20 @@ impl LocalChain {
             .map_err(|failed| LocalChainError::Airdrop { address: *address, reason: format!("{:?}", failed.err) })
     }
 
+    /// A fresh keypair, derived from how many this chain has made: the same
+    /// sequence of calls gives the same keys on every run. Keys decide PDA bump
+    /// searches and hash-set probes inside the program, so deterministic keys
+    /// make compute units (and sampling draws) repeat exactly.
+    pub fn next_keypair(&mut self) -> Keypair {
+        self.keys_made += 1;
+        let seed = solana_sha256_hasher::hashv(&[b"spotcheck-localchain-key", &self.keys_made.to_le_bytes()]);
+        Keypair::new_from_array(seed.to_bytes())
+    }
+
     /// A new wallet holding `WALLET_LAMPORTS`.
     pub fn wallet(&mut self) -> Result<Keypair, LocalChainError> {
-        self.fund(Keypair::new())
+        let wallet = self.next_keypair();
+        self.fund(wallet)
     }
 
     /// A wallet whose key is derived from `seed`: the same on every run, so

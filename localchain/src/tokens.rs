@@ -59,7 +59,7 @@ impl LocalChain {
         program: Pubkey,
         extensions: &[(ExtensionType, ExtensionInit)],
     ) -> Result<LocalMint, LocalChainError> {
-        let mint = Keypair::new();
+        let mint = self.next_keypair();
         let kinds: Vec<ExtensionType> = extensions.iter().map(|(kind, _)| *kind).collect();
         let len = if kinds.is_empty() {
             spl_token_2022::state::Mint::LEN
@@ -93,7 +93,7 @@ impl LocalChain {
 
     /// A token account of `mint` owned by `owner`, sized for the mint's extensions.
     pub fn create_token_account(&mut self, mint: LocalMint, owner: &Pubkey) -> Result<Pubkey, LocalChainError> {
-        let account = Keypair::new();
+        let account = self.next_keypair();
         let len = self.token_account_len(mint)?;
         let ixs = [
             system_instruction::create_account(

@@ -154,7 +154,7 @@ impl TestEnv {
     /// funds its stake wallet with `PROVIDER_FUNDS`; stakes nothing.
     pub fn register_provider(&mut self, fixture: &mut MarketFixture) -> ProviderFixture {
         let stake_wallet = self.wallet();
-        let worker = Keypair::new();
+        let worker = self.next_keypair();
         let register = ix::provider_register(
             &stake_wallet.pubkey(),
             &fixture.market,

@@ -2,7 +2,6 @@
 //! `market_set_paused`, `market_set_oracles`.
 
 use anchor_lang::prelude::Pubkey;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use spotcheck::events::{MarketPausedSet, MarketUpdated, OraclesSet};
 use spotcheck::state::{Market, MarketParams};
@@ -167,7 +166,7 @@ fn oracle_set_refuses_bad_sets_and_strangers() {
             expected,
         );
     }
-    let stranger = Keypair::new();
+    let stranger = env.next_keypair();
     env.airdrop(&stranger.pubkey(), 1_000_000_000).expect("airdrop");
     let set = ix::market_set_oracles(&stranger.pubkey(), &fixture.market, keys(3), 2);
     expect_error(env.send("market_set_oracles by stranger", &[set], &[&stranger]), SpotcheckError::NotMarketAuthority);

@@ -5,7 +5,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountSerialize, Discriminator};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use spotcheck::events::{
     ProviderEndpointSet, ProviderRegistered, ProviderStaked, ProviderUnstakeRequested, ProviderWithdrawn,
@@ -44,7 +43,7 @@ fn registers_with_a_cold_stake_wallet_and_a_hot_worker_key() {
     let mut env = TestEnv::new();
     let fixture = env.create_default_market();
     let stake_wallet = env.wallet();
-    let worker = Keypair::new();
+    let worker = env.next_keypair();
     let register =
         ix::provider_register(&stake_wallet.pubkey(), &fixture.market, &worker.pubkey(), "https://gpu-1.example");
     let meta = env.send("provider_register", &[register], &[&stake_wallet]).expect("provider_register");
