@@ -30,6 +30,10 @@ enum Command {
         /// Inference threads.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Where inference runs: auto (CUDA when a GPU and its libraries are
+        /// present, else the CPU, said once on stderr), cpu, or cuda.
+        #[arg(long, default_value = "auto")]
+        device: spotcheck_worker::DeviceChoice,
         /// Seed of every key in the demo, and so of every sampling draw (the
         /// default one samples a cheat, samples an honest job, and leaves two
         /// cheats to the verifier's challenges).
@@ -50,9 +54,9 @@ enum OutputFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { model, program, max_tokens, threads, seed, output } => {
+        Command::Demo { model, program, max_tokens, threads, device, seed, output } => {
             let program = program.unwrap_or_else(spotcheck_localchain::default_program_path);
-            let config = demo::DemoConfig { program: &program, model: &model, max_tokens, threads, seed };
+            let config = demo::DemoConfig { program: &program, model: &model, max_tokens, threads, device, seed };
             let report = demo::run(&config)?;
             match output {
                 OutputFormat::Display => print!("{}", report.render()),

@@ -51,16 +51,28 @@ pub enum Error {
     /// A claimed trace that doesn't have one leaf per (position, layer).
     #[error("claimed trace has {got} leaves, expected {expected}")]
     TraceLength { got: usize, expected: usize },
+    /// The CUDA backend was asked for and cannot run here (no driver, no
+    /// NVRTC, no GPU, a kernel rejected); see [`crate::engine::DeviceChoice`].
+    #[error("CUDA unavailable: {0}")]
+    CudaUnavailable(#[from] crate::engine::cuda::CudaUnavailable),
+    /// A CUDA driver call failed while running (out of memory, a lost or
+    /// faulting device); another try, or the CPU, may succeed.
+    #[error("CUDA: {0}")]
+    Cuda(String),
+    /// A backend op was called with buffers whose sizes don't fit together
+    /// (a bug in the caller; the CPU backend would panic on it).
+    #[error("backend op {op}: {msg}")]
+    Shape { op: &'static str, msg: String },
     /// Verification ran and the claim is wrong (see [`crate::Verdict::into_result`]).
     #[error("claimed output does not match: {0}")]
     OutputMismatch(Divergence),
 }
 
 impl Error {
-    /// True when retrying the same call could succeed (transient resource or
-    /// I/O failure); false when the input itself must change.
+    /// True when retrying the same call could succeed (transient resource,
+    /// I/O or device failure); false when the input itself must change.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Io { .. } | Error::ThreadPool(_))
+        matches!(self, Error::Io { .. } | Error::ThreadPool(_) | Error::Cuda(_))
     }
 
     pub(crate) fn corrupt(msg: impl Into<String>) -> Self {

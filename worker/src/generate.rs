@@ -84,7 +84,7 @@ pub fn generate_streaming(
 
     let mut tokens = Vec::with_capacity(params.max_new_tokens);
     let stop = loop {
-        let next = be.argmax(&logits);
+        let next = be.argmax(&logits)?;
         tokens.push(next);
         on_token(next);
         if Some(next) == c.eos_token {

@@ -1,11 +1,13 @@
-//! Spotcheck worker: a deterministic CPU inference engine for Llama-family
-//! models whose outputs are verified by bit-exact re-execution.
+//! Spotcheck worker: a deterministic CPU and CUDA inference engine for
+//! Llama-family models whose outputs are verified by bit-exact re-execution.
 //!
 //! * [`Model::load`] reads GGUF (F32/F16/BF16/Q8_0/Q4_1) or safetensors
 //!   (F32/F16/BF16); the model id is the SHA-256 of the file.
 //! * [`generate()`] decodes greedily and returns the tokens with their
 //!   [`Commitments`] (output hash, trace root) and the trace.
 //! * [`verify()`] re-executes a [`Claim`] in one batched teacher-forced pass.
+//! * [`Device::open`] picks the backend at run time (`auto | cpu | cuda`);
+//!   [`CpuBackend`] and [`CudaBackend`] compute the same bits.
 //! * The determinism rules are in [`engine`]; commitment layouts in [`commit`].
 //!
 //! ```no_run
@@ -31,7 +33,10 @@ pub mod tokenizer;
 pub mod verify;
 
 pub use commit::{Commitments, Hash, Trace};
-pub use engine::{Backend, CpuBackend, Simd, available_backends};
+pub use engine::{
+    Backend, CpuBackend, CudaBackend, CudaOptions, CudaUnavailable, Device, DeviceChoice, DeviceOptions, Simd,
+    available_backends,
+};
 pub use error::{Error, Result};
 pub use generate::{GenerateParams, Generation, StopReason, generate, generate_streaming};
 pub use model::{Config, Model};

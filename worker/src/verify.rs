@@ -148,7 +148,7 @@ pub fn verify(model: &Model, be: &dyn Backend, claim: &Claim<'_>) -> Result<Verd
     // ---- First token that isn't what greedy decoding does ----
     let mut token_fail = None;
     for (i, &claimed) in output[..n_check].iter().enumerate() {
-        let expected = argmax(i);
+        let expected = argmax(i)?;
         if claimed != expected {
             token_fail = Some(Divergence {
                 expected: Some(expected),
@@ -175,8 +175,8 @@ pub fn verify(model: &Model, be: &dyn Backend, claim: &Claim<'_>) -> Result<Verd
         } else if g < claim.max_new_tokens && !(c.eos_token.is_some() && output.last().copied() == c.eos_token) {
             // Stopped early: what should have come next?
             let expected = match output.last() {
-                None => argmax(0),
-                Some(&last) => be.argmax(&forward(model, be, &mut kv, &[last], 0, None)?),
+                None => argmax(0)?,
+                Some(&last) => be.argmax(&forward(model, be, &mut kv, &[last], 0, None)?)?,
             };
             token_fail = Some(Divergence { expected: Some(expected), ..fail(DivergenceKind::Truncated, g) });
         }

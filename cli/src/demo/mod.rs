@@ -21,7 +21,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result, bail};
 use spotcheck::state::JobStatus;
 use spotcheck_localchain::LocalChain;
-use spotcheck_worker::{CpuBackend, Model};
+use spotcheck_worker::{Device, DeviceChoice, DeviceOptions, Model};
 
 pub use report::Report;
 use report::{Balance, JobReport, ProviderReport};
@@ -42,6 +42,8 @@ pub struct DemoConfig<'a> {
     pub model: &'a Path,
     pub max_tokens: u32,
     pub threads: usize,
+    /// Where inference runs: auto (CUDA if present, else the CPU), cpu or cuda.
+    pub device: DeviceChoice,
     /// Fixes every key, and so every sampling draw.
     pub seed: u8,
 }
@@ -50,7 +52,8 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
     let model = Model::load(config.model).with_context(|| {
         format!("loading the model {} (run ./scripts/setup.sh to install SmolLM2)", config.model.display())
     })?;
-    let backend = CpuBackend::new(config.threads)?;
+    let backend =
+        Device::open(config.device, &model, &DeviceOptions { threads: config.threads, ..Default::default() })?;
     let chain = LocalChain::new(config.program)?;
     let mut world = World::new(chain, config.seed, model.id, config.max_tokens)?;
     let accounts = world.token_accounts();
@@ -168,6 +171,7 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
 
     Ok(Report {
         program: config.program.display().to_string(),
+        device: spotcheck_worker::Backend::name(&backend),
         model: config.model.display().to_string(),
         model_id: spotcheck_worker::commit::hex(&model.id),
         market: world.market,

@@ -37,6 +37,8 @@ pub struct Balance {
 
 pub struct Report {
     pub program: String,
+    /// The inference backend every party used.
+    pub device: String,
     pub model: String,
     pub model_id: String,
     pub market: Pubkey,
@@ -61,10 +63,11 @@ impl Report {
         let mut out = String::new();
         out += "Spotcheck demo: a market on an embedded chain (LiteSVM + the SBF program)\n";
         out += &format!(
-            "  program {}\n  model   {} (id {}…)\n  market  {}\n\n",
+            "  program {}\n  model   {} (id {}…)\n  device  {}\n  market  {}\n\n",
             self.program,
             self.model,
             &self.model_id[..16],
+            self.device,
             self.market
         );
         out += "Jobs (25 % sampled by slot hash; the verifier re-executes the rest):\n";
@@ -136,6 +139,7 @@ impl Report {
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "program": self.program,
+            "device": self.device,
             "model": self.model,
             "model_id": self.model_id,
             "market": self.market.to_string(),

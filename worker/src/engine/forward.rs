@@ -12,10 +12,11 @@ use crate::model::{Model, Weight};
 
 /// Quantizes `x` for the matmuls that follow, if any of their weights are
 /// quantized (F32 weights read `x` directly).
-fn prepare(be: &dyn Backend, x: &[f32], cols: usize, ws: &[&Weight], xq: &mut Q8Acts) {
+fn prepare(be: &dyn Backend, x: &[f32], cols: usize, ws: &[&Weight], xq: &mut Q8Acts) -> Result<()> {
     if ws.iter().any(|w| w.is_quantized()) {
-        be.quantize_q8(x, cols, xq);
+        be.quantize_q8(x, cols, xq)?;
     }
+    Ok(())
 }
 
 /// Runs `tokens` and returns logits `[tokens.len() - logits_from][vocab]`
@@ -63,42 +64,42 @@ pub fn forward(
     let mut leaves: Vec<Vec<Hash>> = Vec::new(); // [layer][M]
 
     // ---- Token embedding ----
-    be.embed(&model.token_embd, tokens, &mut x);
+    be.embed(&model.token_embd, tokens, &mut x)?;
 
     for (l, layer) in model.layers.iter().enumerate() {
         // ---- Attention: x += Wo · attn(rope(Wq xn), rope(Wk xn), Wv xn) ----
-        be.rmsnorm(&x, &layer.attn_norm, c.norm_eps, &mut xb);
-        prepare(be, &xb, dim, &[&layer.wq, &layer.wk, &layer.wv], &mut xq);
+        be.rmsnorm(&x, &layer.attn_norm, c.norm_eps, &mut xb)?;
+        prepare(be, &xb, dim, &[&layer.wq, &layer.wk, &layer.wv], &mut xq)?;
         // Hot spot: the seven matmuls per layer are ~95% of the time.
-        be.matmul(&xb, &xq, &layer.wq, &mut q);
-        be.matmul(&xb, &xq, &layer.wk, &mut k);
-        be.matmul(&xb, &xq, &layer.wv, &mut v);
-        be.rope(&mut q, hd, &positions, &model.rope);
-        be.rope(&mut k, hd, &positions, &model.rope);
+        be.matmul(&xb, &xq, &layer.wq, &mut q)?;
+        be.matmul(&xb, &xq, &layer.wk, &mut k)?;
+        be.matmul(&xb, &xq, &layer.wv, &mut v)?;
+        be.rope(&mut q, hd, &positions, &model.rope)?;
+        be.rope(&mut k, hd, &positions, &model.rope)?;
 
         let (k_cache, v_cache) = (&mut kv.k[l], &mut kv.v[l]);
         k_cache[start * kv_dim..(start + m) * kv_dim].copy_from_slice(&k);
         v_cache[start * kv_dim..(start + m) * kv_dim].copy_from_slice(&v);
         let filled = (start + m) * kv_dim;
-        be.attention(&q, &k_cache[..filled], &v_cache[..filled], &positions, shape, &mut att);
+        be.attention(&q, &k_cache[..filled], &v_cache[..filled], &positions, shape, &mut att)?;
 
-        prepare(be, &att, q_dim, &[&layer.wo], &mut xq);
-        be.matmul(&att, &xq, &layer.wo, &mut xb);
-        be.add(&mut x, &xb);
+        prepare(be, &att, q_dim, &[&layer.wo], &mut xq)?;
+        be.matmul(&att, &xq, &layer.wo, &mut xb)?;
+        be.add(&mut x, &xb)?;
 
         // ---- Feed-forward: x += W2 · (silu(W1 xn) * W3 xn) ----
-        be.rmsnorm(&x, &layer.ffn_norm, c.norm_eps, &mut xb);
-        prepare(be, &xb, dim, &[&layer.w_gate, &layer.w_up], &mut xq);
-        be.matmul(&xb, &xq, &layer.w_gate, &mut hb);
-        be.matmul(&xb, &xq, &layer.w_up, &mut hb2);
-        be.silu_mul(&mut hb, &hb2);
-        prepare(be, &hb, hidden, &[&layer.w_down], &mut xq);
-        be.matmul(&hb, &xq, &layer.w_down, &mut xb);
-        be.add(&mut x, &xb);
+        be.rmsnorm(&x, &layer.ffn_norm, c.norm_eps, &mut xb)?;
+        prepare(be, &xb, dim, &[&layer.w_gate, &layer.w_up], &mut xq)?;
+        be.matmul(&xb, &xq, &layer.w_gate, &mut hb)?;
+        be.matmul(&xb, &xq, &layer.w_up, &mut hb2)?;
+        be.silu_mul(&mut hb, &hb2)?;
+        prepare(be, &hb, hidden, &[&layer.w_down], &mut xq)?;
+        be.matmul(&hb, &xq, &layer.w_down, &mut xb)?;
+        be.add(&mut x, &xb)?;
 
         // ---- Trace: one leaf per (position, layer) ----
         if trace.is_some() {
-            leaves.push(be.hash_rows(&x, dim, &positions, l as u32));
+            leaves.push(be.hash_rows(&x, dim, &positions, l as u32)?);
         }
     }
     kv.len = start + m;
@@ -116,10 +117,10 @@ pub fn forward(
     }
     let xs = &x[logits_from * dim..];
     let mut xn = vec![0.0f32; rows * dim]; // [rows][dim]
-    be.rmsnorm(xs, &model.output_norm, c.norm_eps, &mut xn);
+    be.rmsnorm(xs, &model.output_norm, c.norm_eps, &mut xn)?;
     let head = model.lm_head();
-    prepare(be, &xn, dim, &[head], &mut xq);
+    prepare(be, &xn, dim, &[head], &mut xq)?;
     let mut logits = vec![0.0f32; rows * c.vocab_size]; // [rows][vocab]
-    be.matmul(&xn, &xq, head, &mut logits);
+    be.matmul(&xn, &xq, head, &mut logits)?;
     Ok(logits)
 }

@@ -25,33 +25,44 @@ fn round_to_i32(x: f32) -> i32 {
     }
 }
 
+/// `exp_f32`'s constants, shared with its CUDA twin (`kernels/common.cuh`
+/// writes them as hex floats; a unit test compares the two).
+pub(crate) mod exp_consts {
+    pub const LOG2E: f32 = std::f32::consts::LOG2_E;
+    /// ln 2 = C1 + C2 with C1 short enough that k * C1 is exact.
+    pub const C1: f32 = 0.693_359_4;
+    pub const C2: f32 = -2.121_944_4e-4;
+    /// Above: +inf; below `MIN`: 0.
+    pub const MAX: f32 = 88.722_84;
+    pub const MIN: f32 = -103.972_08;
+    /// The polynomial's coefficients, highest degree first (then 1/2).
+    pub const POLY: [f32; 5] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1];
+}
+
 /// e^x in f32 (Cephes-style: Cody-Waite reduction by ln 2, degree-7
 /// polynomial, exact scaling by 2^k; subnormal results are produced, not
 /// flushed). Accurate to ~1 ulp; bit-identical everywhere by construction.
 #[inline]
 pub fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    // ln 2 = C1 + C2 with C1 short enough that k * C1 is exact.
-    const C1: f32 = 0.693_359_4;
-    const C2: f32 = -2.121_944_4e-4;
+    use exp_consts::{C1, C2, LOG2E, MAX, MIN, POLY};
     if x.is_nan() {
         return x;
     }
-    if x > 88.722_84 {
+    if x > MAX {
         return f32::INFINITY;
     }
-    if x < -103.972_08 {
+    if x < MIN {
         return 0.0;
     }
     let k = round_to_i32(x * LOG2E);
     let kf = k as f32;
     let r = (x - kf * C1) - kf * C2;
     let r2 = r * r;
-    let mut p = 1.987_569_1e-4_f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
+    let mut p = POLY[0];
+    p = p * r + POLY[1];
+    p = p * r + POLY[2];
+    p = p * r + POLY[3];
+    p = p * r + POLY[4];
     p = p * r + 5e-1;
     let y = (p * r2 + r) + 1.0;
     if k > 127 {

@@ -3,9 +3,12 @@
 //!
 //! # Determinism rules
 //!
-//! These rules are the contract between this CPU backend, the CUDA backend
-//! that will mirror it, and the verifier. Each is enforced by a test
-//! (`tests/determinism.rs`, `tests/rules.rs`, the kernel unit tests).
+//! These rules are the contract between the CPU backend ([`cpu`]), the CUDA
+//! backend that mirrors it op for op ([`cuda`], kernels in `worker/kernels/`)
+//! and the verifier. Each is enforced by a test (`tests/determinism.rs`,
+//! `tests/rules.rs`, the kernel unit tests; for CUDA the PTX check of
+//! [`cuda::ptx`] on every kernel, `tests/cuda_emulated.rs` and, on a GPU,
+//! `tests/cuda_gpu.rs`). [`Device`] picks the backend at run time.
 //!
 //! 1. **One reduction order, "R32".** Every f32 reduction of n terms
 //!    `t_0..t_{n-1}` (sums, sums of squares, dot products, attention
@@ -53,13 +56,18 @@
 //! `__float2int_rz`), which only matters for pathological activations.
 
 pub mod cpu;
+pub mod cuda;
+pub mod device;
 pub mod forward;
 pub mod kv_cache;
 pub mod math;
 pub mod rope;
 
+use crate::error::Result;
 use crate::model::Weight;
 pub use cpu::{CpuBackend, Simd};
+pub use cuda::{CudaBackend, CudaOptions, CudaUnavailable};
+pub use device::{Device, DeviceChoice, DeviceOptions};
 pub use kv_cache::KvCache;
 pub use rope::RopeTable;
 
@@ -93,21 +101,23 @@ pub struct AttnShape {
     pub head_dim: usize,
 }
 
-/// The ops one forward pass needs. A backend owns its threads; every op is
-/// row-exact (rule 6). The `cuda/` twin will implement the same list.
+/// The ops one forward pass needs. A backend owns its threads (or its
+/// device); every op is row-exact (rule 6). `cpu/` and `cuda/` implement
+/// the same list, op for op. Ops return `Result` because a device can fail
+/// (out of memory, a lost GPU); the CPU backend never does.
 pub trait Backend: Send + Sync {
     /// Human-readable name, e.g. "cpu-avx2x2".
     fn name(&self) -> String;
     /// `out[m][:]` = row `tokens[m]` of `table`, dequantized.
-    fn embed(&self, table: &Weight, tokens: &[u32], out: &mut [f32]);
+    fn embed(&self, table: &Weight, tokens: &[u32], out: &mut [f32]) -> Result<()>;
     /// `out[m][:] = rmsnorm(x[m][:]) * weight`, rows of `weight.len()`.
-    fn rmsnorm(&self, x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]);
+    fn rmsnorm(&self, x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) -> Result<()>;
     /// Quantizes rows of `cols` values (cols % 32 == 0).
-    fn quantize_q8(&self, x: &[f32], cols: usize, out: &mut Q8Acts);
+    fn quantize_q8(&self, x: &[f32], cols: usize, out: &mut Q8Acts) -> Result<()>;
     /// `out[m][n] = Σ_k w[n][k] * x[m][k]`; `xq` is `x` quantized (used when `w` is).
-    fn matmul(&self, x: &[f32], xq: &Q8Acts, w: &Weight, out: &mut [f32]);
+    fn matmul(&self, x: &[f32], xq: &Q8Acts, w: &Weight, out: &mut [f32]) -> Result<()>;
     /// Rotates each head of `x[m][:]` for position `positions[m]`.
-    fn rope(&self, x: &mut [f32], head_dim: usize, positions: &[u32], table: &RopeTable);
+    fn rope(&self, x: &mut [f32], head_dim: usize, positions: &[u32], table: &RopeTable) -> Result<()>;
     /// Causal attention of `q[m][heads*head_dim]` at `positions[m]` over the
     /// cached keys/values `0..=positions[m]`.
     fn attention(
@@ -118,21 +128,21 @@ pub trait Backend: Send + Sync {
         positions: &[u32],
         shape: AttnShape,
         out: &mut [f32],
-    );
+    ) -> Result<()>;
     /// `gate[i] = silu(gate[i]) * up[i]`.
-    fn silu_mul(&self, gate: &mut [f32], up: &[f32]);
+    fn silu_mul(&self, gate: &mut [f32], up: &[f32]) -> Result<()>;
     /// `x[i] = x[i] + y[i]`.
-    fn add(&self, x: &mut [f32], y: &[f32]);
+    fn add(&self, x: &mut [f32], y: &[f32]) -> Result<()>;
     /// Index of the largest value, lowest index on ties (rule 7).
-    fn argmax(&self, logits: &[f32]) -> u32;
+    fn argmax(&self, logits: &[f32]) -> Result<u32>;
     /// The trace leaf of each row: see [`crate::commit::leaf_hash`].
-    fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Vec<[u8; 32]>;
+    fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Result<Vec<[u8; 32]>>;
 }
 
 /// Every backend this machine can run, at each thread count given: the
 /// portable kernels, and the AVX2 kernels where the CPU has AVX2. Tests run
 /// one body on all of them and compare bits.
-pub fn available_backends(threads: &[usize]) -> crate::Result<Vec<CpuBackend>> {
+pub fn available_backends(threads: &[usize]) -> Result<Vec<CpuBackend>> {
     let mut out = Vec::new();
     for simd in Simd::available() {
         for &t in threads {

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests (each test file uses a subset).
 #![allow(dead_code)]
 
+pub mod ops;
+pub mod simt;
+
 use std::path::PathBuf;
 
 use spotcheck_worker::gguf::GgmlType;
@@ -69,4 +72,36 @@ pub fn smollm2_path() -> Option<PathBuf> {
         );
     }
     found
+}
+
+/// The directory of NVRTC from `$SPOTCHECK_NVRTC_LIB_DIR`, else from the
+/// default install location of scripts/install-nvrtc.sh (the repository's
+/// `.venv`), else None (the system loader path is then searched).
+pub fn nvrtc_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("SPOTCHECK_NVRTC_LIB_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/lib");
+    std::fs::read_dir(&venv).ok().and_then(|dirs| {
+        dirs.flatten()
+            .map(|d| d.path().join("site-packages/nvidia/cuda_nvrtc/lib"))
+            .find(|p| p.join("libnvrtc.so.12").is_file())
+    })
+}
+
+/// Loads NVRTC for the kernel tests. Without it: a failure when
+/// `$SPOTCHECK_REQUIRE_NVRTC` is set, else `SKIPPED: ...` and false.
+pub fn nvrtc_or_skip() -> bool {
+    match spotcheck_worker::engine::cuda::driver::load_nvrtc(nvrtc_dir().as_deref()) {
+        Ok(()) => true,
+        Err(e) if std::env::var_os("SPOTCHECK_REQUIRE_NVRTC").is_some() => {
+            panic!("SPOTCHECK_REQUIRE_NVRTC is set but NVRTC is unavailable: {e}")
+        }
+        Err(e) => {
+            eprintln!(
+                "SKIPPED: {e} (run worker/scripts/install-nvrtc.sh; set SPOTCHECK_REQUIRE_NVRTC=1 to fail instead)"
+            );
+            false
+        }
+    }
 }

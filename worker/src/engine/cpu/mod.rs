@@ -118,17 +118,19 @@ impl Backend for CpuBackend {
         format!("cpu-{simd}x{}", self.threads)
     }
 
-    fn embed(&self, table: &Weight, tokens: &[u32], out: &mut [f32]) {
-        ops::embed(table, tokens, out)
+    fn embed(&self, table: &Weight, tokens: &[u32], out: &mut [f32]) -> Result<()> {
+        ops::embed(table, tokens, out);
+        Ok(())
     }
 
-    fn rmsnorm(&self, x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
+    fn rmsnorm(&self, x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) -> Result<()> {
         let n = weight.len().max(1);
         let per = self.row_chunk(x.len() / n) * n;
         self.par_each(x.chunks(per).zip(out.chunks_mut(per)).collect(), |_, (x, o)| ops::rmsnorm(x, weight, eps, o));
+        Ok(())
     }
 
-    fn quantize_q8(&self, x: &[f32], cols: usize, out: &mut Q8Acts) {
+    fn quantize_q8(&self, x: &[f32], cols: usize, out: &mut Q8Acts) -> Result<()> {
         let rows = x.len().checked_div(cols).unwrap_or(0);
         let nb = cols / 32;
         out.resize(rows, cols);
@@ -139,17 +141,20 @@ impl Backend for CpuBackend {
             .zip(out.d.chunks_mut(per * nb).zip(out.s.chunks_mut(per * nb)))
             .collect();
         self.par_each(pieces, |_, ((x, q), (d, s))| quant::quantize_into(x, q, d, s));
+        Ok(())
     }
 
-    fn matmul(&self, x: &[f32], xq: &Q8Acts, w: &Weight, out: &mut [f32]) {
-        matmul::matmul(self, x, xq, w, out)
+    fn matmul(&self, x: &[f32], xq: &Q8Acts, w: &Weight, out: &mut [f32]) -> Result<()> {
+        matmul::matmul(self, x, xq, w, out);
+        Ok(())
     }
 
-    fn rope(&self, x: &mut [f32], head_dim: usize, positions: &[u32], table: &RopeTable) {
+    fn rope(&self, x: &mut [f32], head_dim: usize, positions: &[u32], table: &RopeTable) -> Result<()> {
         let row = x.len() / positions.len().max(1);
         let per = self.row_chunk(positions.len());
         let pieces: Vec<_> = x.chunks_mut(per * row).zip(positions.chunks(per)).collect();
         self.par_each(pieces, |_, (x, pos)| ops::rope(x, head_dim, pos, table));
+        Ok(())
     }
 
     fn attention(
@@ -160,25 +165,28 @@ impl Backend for CpuBackend {
         positions: &[u32],
         shape: AttnShape,
         out: &mut [f32],
-    ) {
-        attention::attention(self, q, k_cache, v_cache, positions, shape, out)
+    ) -> Result<()> {
+        attention::attention(self, q, k_cache, v_cache, positions, shape, out);
+        Ok(())
     }
 
-    fn silu_mul(&self, gate: &mut [f32], up: &[f32]) {
+    fn silu_mul(&self, gate: &mut [f32], up: &[f32]) -> Result<()> {
         let per = gate.len().div_ceil(self.threads * 2).max(4096);
         self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| ops::silu_mul(g, u));
+        Ok(())
     }
 
-    fn add(&self, x: &mut [f32], y: &[f32]) {
+    fn add(&self, x: &mut [f32], y: &[f32]) -> Result<()> {
         let per = x.len().div_ceil(self.threads * 2).max(4096);
         self.par_each(x.chunks_mut(per).zip(y.chunks(per)).collect(), |_, (a, b)| ops::add(a, b));
+        Ok(())
     }
 
-    fn argmax(&self, logits: &[f32]) -> u32 {
-        ops::argmax(logits)
+    fn argmax(&self, logits: &[f32]) -> Result<u32> {
+        Ok(ops::argmax(logits))
     }
 
-    fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Vec<[u8; 32]> {
-        self.par_map(positions.len(), |m| crate::commit::leaf_hash(positions[m], layer, &x[m * dim..(m + 1) * dim]))
+    fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Result<Vec<[u8; 32]>> {
+        Ok(self.par_map(positions.len(), |m| crate::commit::leaf_hash(positions[m], layer, &x[m * dim..(m + 1) * dim])))
     }
 }
