@@ -10,10 +10,12 @@ fn pow2_f32(n: i32) -> f32 {
     f32::from_bits(((n + 127) as u32) << 23)
 }
 
-/// round(x) to nearest, ties away from zero, via truncation (exact for the
-/// |x| < 2^23 range it is used on).
+/// Nearest integer, ties away from zero (NaN -> 0), via truncation: the
+/// fraction x - trunc(x) is exact for |x| < 2^23, so no rounding step can
+/// differ between machines. Used by `exp_f32` and the Q8 activation
+/// quantizer (`cpu/quant.rs`; its CUDA twin is `kernels/quantize_q8.cu`).
 #[inline(always)]
-fn round_to_i32(x: f32) -> i32 {
+pub(crate) fn round_half_away(x: f32) -> i32 {
     let t = x as i32;
     let frac = x - t as f32;
     if frac >= 0.5 {
@@ -54,7 +56,7 @@ pub fn exp_f32(x: f32) -> f32 {
     if x < MIN {
         return 0.0;
     }
-    let k = round_to_i32(x * LOG2E);
+    let k = round_half_away(x * LOG2E);
     let kf = k as f32;
     let r = (x - kf * C1) - kf * C2;
     let r2 = r * r;

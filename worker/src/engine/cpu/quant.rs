@@ -1,21 +1,7 @@
 //! Activation quantization to int8 per block of 32 (engine rule 2).
 
 use crate::engine::Q8Acts;
-
-/// Nearest integer, ties away from zero, for |x| <= 127 (NaN -> 0): the
-/// fraction x - trunc(x) is exact, so no rounding step can differ.
-#[inline(always)]
-fn round_half_away(x: f32) -> i32 {
-    let t = x as i32;
-    let frac = x - t as f32;
-    if frac >= 0.5 {
-        t + 1
-    } else if frac <= -0.5 {
-        t - 1
-    } else {
-        t
-    }
-}
+use crate::engine::math::round_half_away;
 
 /// One block: returns (d, R32 sum of x) and writes q.
 #[inline(always)]
