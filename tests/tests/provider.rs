@@ -68,7 +68,7 @@ fn register_refuses_bad_endpoints_bad_worker_keys_pauses_and_duplicates() {
     let stake_wallet = env.wallet();
     let worker = Pubkey::new_unique();
     let too_long = format!("https://{}", "a".repeat(121));
-    for endpoint in ["", "ftp://worker.example", "http://", "worker.example", too_long.as_str()] {
+    for endpoint in ["", "ftp://worker.example", "http://", "https://", "worker.example", too_long.as_str()] {
         let register = ix::provider_register(&stake_wallet.pubkey(), &fixture.market, &worker, endpoint);
         expect_error(
             env.send("provider_register bad endpoint", &[register], &[&stake_wallet]),

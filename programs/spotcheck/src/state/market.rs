@@ -71,10 +71,6 @@ impl Market {
         Ok(())
     }
 
-    pub fn is_oracle(&self, key: &Pubkey) -> bool {
-        self.oracles.contains(key)
-    }
-
     pub fn add_staked(&mut self, amount: u64) -> Result<()> {
         self.total_staked = self.total_staked.checked_add(amount).ok_or(SpotcheckError::MathOverflow)?;
         Ok(())

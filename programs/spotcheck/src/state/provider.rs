@@ -89,20 +89,7 @@ impl Provider {
     pub fn invariant(&self) -> Result<()> {
         self.free_stake().map(|_| ())
     }
-}
 
-/// An endpoint is an http(s) URL of at most `MAX_ENDPOINT_LEN` bytes.
-pub fn validate_endpoint(endpoint: &str) -> Result<()> {
-    require!(
-        endpoint.len() <= usize::from(MAX_ENDPOINT_LEN)
-            && (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-            && endpoint.len() > "http://".len(),
-        SpotcheckError::BadEndpoint
-    );
-    Ok(())
-}
-
-impl Provider {
     /// Locks `collateral` behind a claimed job. The provider must be active,
     /// keep at least the market minimum bonded (staked minus pending unstake),
     /// and have the collateral free.
@@ -138,4 +125,14 @@ impl Provider {
         }
         false
     }
+}
+
+/// An endpoint is an http(s) URL with a host, at most `MAX_ENDPOINT_LEN` bytes.
+pub fn validate_endpoint(endpoint: &str) -> Result<()> {
+    let host = endpoint.strip_prefix("https://").or_else(|| endpoint.strip_prefix("http://"));
+    require!(
+        endpoint.len() <= usize::from(MAX_ENDPOINT_LEN) && host.is_some_and(|host| !host.is_empty()),
+        SpotcheckError::BadEndpoint
+    );
+    Ok(())
 }
