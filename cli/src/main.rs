@@ -35,9 +35,9 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device: spotcheck_worker::DeviceChoice,
         /// Seed of every key in the demo, and so of every sampling draw (the
-        /// default one samples a cheat, samples an honest job, and leaves two
-        /// cheats to the verifier's challenges).
-        #[arg(long, default_value_t = 2)]
+        /// default one samples bob's cheated job and one honest job; alice's
+        /// verifier challenges the two cheats on her jobs).
+        #[arg(long, default_value_t = 9)]
         seed: u8,
         /// Report format.
         #[arg(long, value_name = "FORMAT", default_value = "display")]

@@ -7,24 +7,20 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{InstructionData, ToAccountMetas, system_program};
 use spotcheck::instructions::{
     JobPostVerdictArgs, JobSubmitArgs, JobSubmitResultArgs, MarketCreateArgs, MarketSetOraclesArgs, MarketUpdateArgs,
-    ModelRegisterArgs, ModelUpdateArgs, ProviderRegisterArgs,
+    MarketWithdrawTreasuryArgs, ModelRegisterArgs, ModelUpdateArgs, ProviderRegisterArgs,
 };
-use spotcheck::state::{Job, Market, MarketParams, ModelTerms};
+use spotcheck::state::{Job, Market, MarketParams, ModelTerms, TreasurySide};
 use spotcheck::{accounts, instruction};
 
 use crate::pda;
 
-/// The mints and token accounts a market is created with.
+/// The mints a market is created with, and their token programs.
 #[derive(Clone, Copy, Debug)]
 pub struct MarketTokens {
     pub stake_mint: Pubkey,
     pub stake_token_program: Pubkey,
     pub payment_mint: Pubkey,
     pub payment_token_program: Pubkey,
-    /// Payment-mint token account for fees and failed challengers' bond shares.
-    pub treasury: Pubkey,
-    /// Stake-mint token account for the treasury's share of slashed collateral.
-    pub stake_treasury: Pubkey,
 }
 
 /// A market's addresses, as instructions that move tokens need them.
@@ -36,8 +32,6 @@ pub struct MarketKeys {
     pub stake_token_program: Pubkey,
     pub payment_mint: Pubkey,
     pub payment_token_program: Pubkey,
-    pub treasury: Pubkey,
-    pub stake_treasury: Pubkey,
 }
 
 impl MarketKeys {
@@ -48,8 +42,14 @@ impl MarketKeys {
             stake_token_program: account.stake_token_program,
             payment_mint: account.payment_mint,
             payment_token_program: account.payment_token_program,
-            treasury: account.treasury,
-            stake_treasury: account.stake_treasury,
+        }
+    }
+
+    /// The vault, mint and token program of one treasury side.
+    pub fn treasury_side(&self, side: TreasurySide) -> (Pubkey, Pubkey, Pubkey) {
+        match side {
+            TreasurySide::Payment => (pda::escrow_vault(&self.market), self.payment_mint, self.payment_token_program),
+            TreasurySide::Stake => (pda::stake_vault(&self.market), self.stake_mint, self.stake_token_program),
         }
     }
 }
@@ -82,8 +82,6 @@ pub fn market_create(authority: &Pubkey, market_id: u64, tokens: &MarketTokens, 
             payment_mint: tokens.payment_mint,
             stake_vault: pda::stake_vault(&market),
             escrow_vault: pda::escrow_vault(&market),
-            treasury: tokens.treasury,
-            stake_treasury: tokens.stake_treasury,
             stake_token_program: tokens.stake_token_program,
             payment_token_program: tokens.payment_token_program,
             system_program: system_program::ID,
@@ -92,21 +90,33 @@ pub fn market_create(authority: &Pubkey, market_id: u64, tokens: &MarketTokens, 
     )
 }
 
-pub fn market_update(
-    authority: &Pubkey,
-    market: &Pubkey,
-    treasury: &Pubkey,
-    stake_treasury: &Pubkey,
-    params: MarketParams,
-) -> Instruction {
+pub fn market_update(authority: &Pubkey, market: &Pubkey, params: MarketParams) -> Instruction {
     build(
-        accounts::MarketUpdate {
-            authority: *authority,
-            market: *market,
-            treasury: *treasury,
-            stake_treasury: *stake_treasury,
-        },
+        accounts::MarketUpdate { authority: *authority, market: *market },
         instruction::MarketUpdate { args: MarketUpdateArgs { params } },
+    )
+}
+
+/// Withdraws `amount` of the market's earnings on `side` to `destination`,
+/// any token account of that side's mint.
+pub fn market_withdraw_treasury(
+    authority: &Pubkey,
+    market: &MarketKeys,
+    side: TreasurySide,
+    amount: u64,
+    destination: &Pubkey,
+) -> Instruction {
+    let (vault, mint, token_program) = market.treasury_side(side);
+    build(
+        accounts::MarketWithdrawTreasury {
+            authority: *authority,
+            market: market.market,
+            vault,
+            mint,
+            destination: *destination,
+            token_program,
+        },
+        instruction::MarketWithdrawTreasury { args: MarketWithdrawTreasuryArgs { side, amount } },
     )
 }
 
@@ -227,13 +237,14 @@ pub fn provider_set_endpoint(stake_wallet: &Pubkey, market: &Pubkey, endpoint: &
 
 // --- jobs ---------------------------------------------------------------------
 
-/// Submits job number `job_id` (the market's current `job_count`), escrowing
-/// from `client_token`.
+/// Submits a job at `pda::job(market, client, nonce)` (`nonce`: any value
+/// the client hasn't used in this market, e.g. random), escrowing from
+/// `client_token`.
 pub fn job_submit(
     client: &Pubkey,
     market: &MarketKeys,
     model: &Pubkey,
-    job_id: u64,
+    nonce: u64,
     client_token: &Pubkey,
     args: JobSubmitArgs,
 ) -> Instruction {
@@ -242,14 +253,14 @@ pub fn job_submit(
             client: *client,
             market: market.market,
             model: *model,
-            job: pda::job(&market.market, job_id),
+            job: pda::job(&market.market, client, nonce),
             payment_mint: market.payment_mint,
             client_token: *client_token,
             escrow_vault: pda::escrow_vault(&market.market),
             token_program: market.payment_token_program,
             system_program: system_program::ID,
         },
-        instruction::JobSubmit { args },
+        instruction::JobSubmit { nonce, args },
     )
 }
 
@@ -338,31 +349,31 @@ fn job_penalty(market: &MarketKeys, job: &JobKeys, to: &JobRecipients) -> accoun
         end: job_end(market, job),
         client_token: to.client_token,
         client_stake_token: to.client_stake_token,
-        stake_treasury: market.stake_treasury,
         stake_vault: pda::stake_vault(&market.market),
         stake_mint: market.stake_mint,
         stake_token_program: market.stake_token_program,
     }
 }
 
-/// Settles a job; `provider_payout` is a payment-token account of the provider's stake wallet.
+/// Settles a job; `provider_payout` is any payment-token account of the provider's stake wallet.
 pub fn job_settle(market: &MarketKeys, job: &JobKeys, provider_payout: &Pubkey) -> Instruction {
     build(
-        accounts::JobSettle { end: job_end(market, job), provider_payout: *provider_payout, treasury: market.treasury },
+        accounts::JobSettle { end: job_end(market, job), provider_payout: *provider_payout },
         instruction::JobSettle {},
     )
 }
 
-/// Where a finished job's refunds and shares go.
+/// Where a finished job's refunds and shares go: any token accounts of the
+/// right mints owned by the parties (the program checks owner and mint only).
 #[derive(Clone, Copy, Debug)]
 pub struct JobRecipients {
-    /// The client's payment-token account (escrow refund).
+    /// A payment-token account of the client's (escrow refund).
     pub client_token: Pubkey,
-    /// The client's stake-token account (its share of slashed collateral;
-    /// `client_token` again when the mints are the same).
+    /// A stake-token account of the client's (its share of slashed
+    /// collateral; may be `client_token` when the mints are the same).
     pub client_stake_token: Pubkey,
-    /// With a challenger: where its bond came from, and its stake-token
-    /// account for the reward.
+    /// With a challenger: a payment-token account of the challenger's (bond
+    /// refund) and a stake-token account of its (the reward).
     pub challenger: Option<(Pubkey, Pubkey)>,
 }
 

@@ -23,6 +23,8 @@ pub fn provider(market: &Pubkey, stake_wallet: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[PROVIDER_SEED, market.as_ref(), stake_wallet.as_ref()], &spotcheck::ID).0
 }
 
-pub fn job(market: &Pubkey, job_id: u64) -> Pubkey {
-    Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &job_id.to_le_bytes()], &spotcheck::ID).0
+/// A job's address: the market, the submitting client and its nonce. No
+/// chain state is read, so clients never race each other for an address.
+pub fn job(market: &Pubkey, client: &Pubkey, nonce: u64) -> Pubkey {
+    Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), client.as_ref(), &nonce.to_le_bytes()], &spotcheck::ID).0
 }

@@ -32,7 +32,8 @@ fn token_error(what: &str) -> impl Fn(anchor_lang::prelude::ProgramError) -> Loc
 }
 
 impl LocalChain {
-    /// A plain mint under `program`; `self.payer` is its mint authority.
+    /// A plain mint under `program`; `self.payer` is its mint authority and,
+    /// as for USDC, its freeze authority (see `freeze`).
     pub fn create_mint(&mut self, program: Pubkey) -> Result<LocalMint, LocalChainError> {
         self.create_mint_with(program, &[])
     }
@@ -82,7 +83,7 @@ impl LocalChain {
                 &program,
                 &mint.pubkey(),
                 &self.payer.pubkey(),
-                None,
+                Some(&self.payer.pubkey()),
                 DECIMALS,
             )
             .map_err(token_error("initialize_mint2"))?,
@@ -150,6 +151,15 @@ impl LocalChain {
             self.mint_to(mint, &account, amount)?;
         }
         Ok(account)
+    }
+
+    /// Freezes `account` with the mint's freeze authority (the payer), as a
+    /// stablecoin issuer can: it can then neither send nor receive.
+    pub fn freeze(&mut self, mint: LocalMint, account: &Pubkey) -> Result<(), LocalChainError> {
+        let ix =
+            spl_token_2022::instruction::freeze_account(&mint.program, account, &mint.mint, &self.payer.pubkey(), &[])
+                .map_err(token_error("freeze_account"))?;
+        self.setup("freeze_account", &[ix], &[])
     }
 
     /// The token balance of `account`; 0 if it doesn't exist or isn't a token account.

@@ -11,13 +11,13 @@ use spotcheck_client::pda;
 use crate::TestEnv;
 use spotcheck_localchain::tokens::LocalMint;
 
-/// Parameters that pass validation: 5 % sampling with the least collateral
-/// that makes cheating irrational (19x).
+/// Parameters that pass validation: 5 % sampling, a 30 % challenger share and
+/// 30x collateral (cheating loses unless the collateral is at most 27.14x).
 pub fn default_params() -> MarketParams {
     MarketParams {
         fee_bps: 250,
         min_provider_stake: 1_000_000,
-        collateral_ratio_bps: 190_000,
+        collateral_ratio_bps: 300_000,
         sample_rate_bps: 500,
         claim_timeout_slots: 150,
         attestation_deadline_slots: 150,
@@ -39,9 +39,6 @@ pub struct MarketFixture {
     pub market: Pubkey,
     pub stake: LocalMint,
     pub payment: LocalMint,
-    pub treasury: Pubkey,
-    /// The stake-mint treasury; the same account as `treasury` when one mint plays both roles.
-    pub stake_treasury: Pubkey,
     pub stake_vault: Pubkey,
     pub escrow_vault: Pubkey,
     /// Every provider registered through the fixture: the conservation check sums their stakes.
@@ -74,8 +71,6 @@ impl MarketFixture {
             stake_token_program: self.stake.program,
             payment_mint: self.payment.mint,
             payment_token_program: self.payment.program,
-            treasury: self.treasury,
-            stake_treasury: self.stake_treasury,
         }
     }
 
@@ -85,14 +80,12 @@ impl MarketFixture {
             stake_token_program: self.stake.program,
             payment_mint: self.payment.mint,
             payment_token_program: self.payment.program,
-            treasury: self.treasury,
-            stake_treasury: self.stake_treasury,
         }
     }
 }
 
 impl TestEnv {
-    /// Mints, a treasury and the arguments for a market, not yet created.
+    /// Mints and the arguments for a market, not yet created.
     pub fn market_setup(&mut self, stake_program: Pubkey, payment_program: Pubkey) -> MarketFixture {
         let authority = self.wallet();
         self.market_setup_for(authority, stake_program, payment_program)
@@ -112,10 +105,6 @@ impl TestEnv {
         } else {
             self.create_mint(payment_program)
         };
-        let treasury_owner = Pubkey::new_unique();
-        let treasury = self.create_token_account(payment, &treasury_owner);
-        let stake_treasury =
-            if stake == payment { treasury } else { self.create_token_account(stake, &treasury_owner) };
         let market_id = 7;
         let market = pda::market(&authority.pubkey(), market_id);
         MarketFixture {
@@ -124,8 +113,6 @@ impl TestEnv {
             market,
             stake,
             payment,
-            treasury,
-            stake_treasury,
             stake_vault: pda::stake_vault(&market),
             escrow_vault: pda::escrow_vault(&market),
             providers: Vec::new(),
@@ -183,8 +170,9 @@ impl TestEnv {
         pda::model(&fixture.market, &WEIGHTS_HASH)
     }
 
-    /// Conservation: each vault holds exactly what the market says it holds,
-    /// and the market's stake total is the sum of its providers' stakes.
+    /// Conservation: each vault holds exactly what the market says it holds
+    /// (open escrows and bonds plus the payment treasury; stakes plus the stake
+    /// treasury), and the market's stake total is the sum of its providers' stakes.
     #[track_caller]
     pub fn assert_conservation(&self, fixture: &MarketFixture) {
         let market: Market = self.account(&fixture.market);
@@ -200,13 +188,14 @@ impl TestEnv {
         assert_eq!(provider_stakes, market.total_staked, "sum of provider stakes != market.total_staked");
         assert_eq!(
             self.balance(&fixture.stake_vault),
-            market.total_staked,
-            "stake vault balance != market.total_staked"
+            market.total_staked + market.treasury_stake,
+            "stake vault balance != market.total_staked + market.treasury_stake"
         );
         assert_eq!(
             self.balance(&fixture.escrow_vault),
-            market.total_escrowed,
-            "escrow vault balance != market.total_escrowed"
+            market.total_escrowed + market.treasury_payment,
+            "escrow vault balance != market.total_escrowed + market.treasury_payment"
         );
+        market.invariant().expect("market invariant");
     }
 }

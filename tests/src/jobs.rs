@@ -25,12 +25,16 @@ pub const OUTPUT_HASH: [u8; 32] = [0x0a; 32];
 pub const TRACE_ROOT: [u8; 32] = [0x7e; 32];
 
 /// Parameters under which a job is (as good as) never sampled: p = 0.01 %,
-/// with the 9 999x collateral proof of sampling then demands.
+/// with the collateral the cheating check then demands (above 14 284x with a
+/// 30 % challenger share): 15 000x.
 pub fn rarely_sampled_params() -> MarketParams {
-    MarketParams { sample_rate_bps: 1, collateral_ratio_bps: 99_990_000, ..default_params() }
+    MarketParams { sample_rate_bps: 1, collateral_ratio_bps: RARELY_SAMPLED_RATIO_BPS, ..default_params() }
 }
 
-/// Parameters under which every job is sampled (p = 100 %), collateral 19x.
+/// `rarely_sampled_params`' collateral ratio.
+pub const RARELY_SAMPLED_RATIO_BPS: u32 = 150_000_000;
+
+/// Parameters under which every job is sampled (p = 100 %), collateral 30x.
 pub fn always_sampled_params() -> MarketParams {
     MarketParams { sample_rate_bps: 10_000, ..default_params() }
 }
@@ -50,16 +54,29 @@ pub struct JobWorld {
     pub challenger: Keypair,
     pub challenger_token: Pubkey,
     pub challenger_stake_token: Pubkey,
+    /// The client's next job nonce (see `next_nonce`).
+    nonces: std::cell::Cell<u64>,
 }
 
 impl JobWorld {
+    /// A nonce the client hasn't used yet. Any unused value works; counting
+    /// keeps job addresses, and so draws and compute units, the same every run.
+    pub fn next_nonce(&self) -> u64 {
+        let nonce = self.nonces.get();
+        self.nonces.set(nonce + 1);
+        nonce
+    }
+
+    /// The address of the client's job with `nonce`.
+    pub fn job_address(&self, nonce: u64) -> Pubkey {
+        pda::job(&self.market.market, &self.client.pubkey(), nonce)
+    }
+
     /// Every token account in play, vaults included: their sum never changes.
     pub fn token_accounts(&self) -> Vec<Pubkey> {
         let mut accounts = vec![
             self.market.stake_vault,
             self.market.escrow_vault,
-            self.market.treasury,
-            self.market.stake_treasury,
             self.provider.stake_source,
             self.client_token,
             self.client_stake_token,
@@ -136,6 +153,7 @@ impl TestEnv {
             challenger,
             challenger_token,
             challenger_stake_token,
+            nonces: std::cell::Cell::new(0),
         }
     }
 
@@ -161,12 +179,24 @@ impl TestEnv {
         self.account::<Market>(&world.market.market).job_count
     }
 
+    /// A job submission at a fresh nonce.
     pub fn submit_job_ix(&self, world: &JobWorld, prompt: &str, token_budget: u32, max_price: u64) -> Instruction {
+        Self::submit_job_ix_at(world, world.next_nonce(), prompt, token_budget, max_price)
+    }
+
+    /// A job submission at `world.job_address(nonce)`.
+    pub fn submit_job_ix_at(
+        world: &JobWorld,
+        nonce: u64,
+        prompt: &str,
+        token_budget: u32,
+        max_price: u64,
+    ) -> Instruction {
         ix::job_submit(
             &world.client.pubkey(),
             &world.market.keys(),
             &world.model,
-            self.job_count(world),
+            nonce,
             &world.client_token,
             JobSubmitArgs { prompt: prompt.to_string(), token_budget, max_price },
         )
@@ -174,10 +204,10 @@ impl TestEnv {
 
     /// Submits a default job ("What is the capital of France?", 16 tokens); returns its address.
     pub fn submit_job(&mut self, world: &JobWorld) -> Pubkey {
-        let job = pda::job(&world.market.market, self.job_count(world));
-        let submit = self.submit_job_ix(world, "What is the capital of France?", BUDGET, PRICE);
+        let nonce = world.next_nonce();
+        let submit = Self::submit_job_ix_at(world, nonce, "What is the capital of France?", BUDGET, PRICE);
         self.send("job_submit", &[submit], &[&world.client]).expect("job_submit");
-        job
+        world.job_address(nonce)
     }
 
     pub fn claim(&mut self, world: &JobWorld, job: &Pubkey) -> TxResult {

@@ -10,11 +10,13 @@ use spotcheck_client::instructions as ix;
 use spotcheck_client::pda;
 use spotcheck_localchain::tokens::{TOKEN, TOKEN_2022};
 use spotcheck_tests::fixtures::default_params;
-use spotcheck_tests::jobs::{BUDGET, JobWorld, OUTPUT_HASH, PRICE, PROVIDER_STAKE, TRACE_ROOT, rarely_sampled_params};
+use spotcheck_tests::jobs::{
+    BUDGET, JobWorld, OUTPUT_HASH, PRICE, PROVIDER_STAKE, RARELY_SAMPLED_RATIO_BPS, TRACE_ROOT, rarely_sampled_params,
+};
 use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_error, expect_failure, swap_account};
 
-const COLLATERAL_RARE: u64 = PRICE * 9_999; // rarely_sampled_params: 9 999x
-const FEE: u64 = PRICE * 250 / 10_000; // 2.5 %
+const COLLATERAL_RARE: u64 = PRICE * RARELY_SAMPLED_RATIO_BPS as u64 / 10_000; // 15 000x
+const FEE: u64 = (PRICE * 250).div_ceil(10_000); // 2.5 %, rounded up
 
 fn provider(env: &TestEnv, world: &JobWorld) -> Provider {
     env.account(&world.provider.provider)
@@ -29,11 +31,12 @@ fn honest_lifecycle(stake_program: Pubkey, payment_program: Pubkey) {
     let client_before = env.balance(&world.client_token);
 
     // Submit: the price moves into escrow in the same transaction.
-    let job = pda::job(&world.market.market, 0);
-    let submit = env.submit_job_ix(&world, "What is the capital of France?", BUDGET, PRICE);
+    let nonce = 0x5eed;
+    let job = pda::job(&world.market.market, &world.client.pubkey(), nonce);
+    let submit = TestEnv::submit_job_ix_at(&world, nonce, "What is the capital of France?", BUDGET, PRICE);
     let meta = env.send("job_submit", &[submit], &[&world.client]).expect("job_submit");
     let event: JobSubmitted = events::single(&meta.logs);
-    assert_eq!((event.job, event.job_id, event.price, event.token_budget), (job, 0, PRICE, BUDGET));
+    assert_eq!((event.job, event.nonce, event.price, event.token_budget), (job, nonce, PRICE, BUDGET));
     let stored: Job = env.account(&job);
     assert_eq!(stored.status, JobStatus::Open);
     assert_eq!(stored.prompt, "What is the capital of France?");
@@ -42,29 +45,32 @@ fn honest_lifecycle(stake_program: Pubkey, payment_program: Pubkey) {
     assert_eq!(env.balance(&world.market.escrow_vault), PRICE);
     env.assert_job_conservation(&world, total);
 
-    // Claim: collateral = price x 9 999 locked out of free stake.
+    // Claim: collateral = price x 15 000 locked out of free stake.
     let meta = env.claim(&world, &job).expect("job_claim");
     let event: JobClaimed = events::single(&meta.logs);
     assert_eq!((event.collateral, event.result_deadline), (COLLATERAL_RARE, env.slot() + 150));
     assert_eq!(provider(&env, &world).locked, COLLATERAL_RARE);
     env.assert_job_conservation(&world, total);
 
-    // Result, attestation by 2 of 3 oracles, the draw.
+    // Result, attestation by 2 of 3 oracles.
     env.warp_slots(10);
     let meta = env.submit_result(&world, &job).expect("job_submit_result");
     let event: JobResultSubmitted = events::single(&meta.logs);
     assert_eq!((event.output_hash, event.trace_root, event.token_count), (OUTPUT_HASH, TRACE_ROOT, 12));
-    assert_eq!(event.sample_slot, env.slot() + 1);
     env.attest(&world, &job, 0, true).expect("attest");
     assert_eq!(env.account::<Job>(&job).status, JobStatus::Submitted, "one vote is not a quorum");
-    env.attest(&world, &job, 2, true).expect("attest");
+    let meta = env.attest(&world, &job, 2, true).expect("attest");
+    let event: spotcheck::events::JobAttested = events::single(&meta.logs);
+    assert_eq!((event.challenge_window_end, event.sample_slot), (env.slot() + 300, env.slot() + 300));
     assert_eq!(env.account::<Job>(&job).status, JobStatus::Attested);
-    env.reveal(&job).expect("reveal");
-    assert_eq!(env.account::<Job>(&job).sample, SampleDraw::Skipped);
 
-    // The challenge window must close before settlement.
+    // The challenge window must close, and the draw from the slot it ends at
+    // be revealed, before settlement.
     expect_error(env.settle(&world, &job), SpotcheckError::ChallengeWindowOpen);
     env.warp_slots(300);
+    expect_error(env.settle(&world, &job), SpotcheckError::SampleNotRevealed);
+    env.reveal(&job).expect("reveal");
+    assert_eq!(env.account::<Job>(&job).sample, SampleDraw::Skipped);
     let meta = env.settle(&world, &job).expect("job_settle");
     let event: JobSettled = events::single(&meta.logs);
     assert_eq!((event.to_provider, event.fee, event.verified), (PRICE - FEE, FEE, false));
@@ -73,8 +79,9 @@ fn honest_lifecycle(stake_program: Pubkey, payment_program: Pubkey) {
     assert_eq!(env.lamports(&world.client.pubkey()), client_lamports, "the client's rent came back");
     assert_eq!(env.balance(&world.client_token), client_before - PRICE);
     assert_eq!(env.balance(&world.provider_payout), PRICE - FEE);
-    assert_eq!(env.balance(&world.market.treasury), FEE);
-    assert_eq!(env.balance(&world.market.escrow_vault), 0);
+    let market: spotcheck::state::Market = env.account(&world.market.market);
+    assert_eq!(market.treasury_payment, FEE, "the fee stays in the escrow vault as the treasury's");
+    assert_eq!(env.balance(&world.market.escrow_vault), FEE);
     let stored = provider(&env, &world);
     assert_eq!((stored.staked, stored.locked, stored.jobs_completed), (PROVIDER_STAKE, 0, 1));
     env.assert_job_conservation(&world, total);
@@ -105,8 +112,6 @@ fn jobs_keep_the_terms_they_were_submitted_under() {
     let update = ix::market_update(
         &world.market.authority.pubkey(),
         &world.market.market,
-        &world.market.treasury,
-        &world.market.stake_treasury,
         MarketParams { fee_bps: 5_000, ..rarely_sampled_params() },
     );
     env.send("market_update", &[update], &[&world.market.authority]).expect("update");
@@ -115,7 +120,6 @@ fn jobs_keep_the_terms_they_were_submitted_under() {
     env.attest(&world, &job, 0, true).expect("attest");
     env.attest(&world, &job, 1, true).expect("attest");
     env.reveal(&job).expect("reveal");
-    env.warp_slots(300);
     let meta = env.settle(&world, &job).expect("settle");
     let event: JobSettled = events::single(&meta.logs);
     assert_eq!(event.fee, FEE, "the fee of the job's terms, not the new one");
@@ -305,13 +309,13 @@ fn claim_refuses_without_enough_free_stake_or_while_paused() {
     let mut env = TestEnv::new();
     let world = env.default_job_world(19, rarely_sampled_params());
     let total = env.total_tokens(&world);
-    // 9 999x collateral: 31 jobs need 49.6M of the 50M stake; the 32nd doesn't fit.
-    let jobs: Vec<Pubkey> = (0..32).map(|_| env.submit_job(&world)).collect();
-    for job in &jobs[..31] {
+    // 15 000x collateral: 20 jobs need 48M of the 50M stake; the 21st doesn't fit.
+    let jobs: Vec<Pubkey> = (0..21).map(|_| env.submit_job(&world)).collect();
+    for job in &jobs[..20] {
         env.claim(&world, job).expect("claim");
     }
-    expect_error(env.claim(&world, &jobs[31]), SpotcheckError::InsufficientStake);
-    assert_eq!(provider(&env, &world).locked, 31 * COLLATERAL_RARE);
+    expect_error(env.claim(&world, &jobs[20]), SpotcheckError::InsufficientStake);
+    assert_eq!(provider(&env, &world).locked, 20 * COLLATERAL_RARE);
 
     // Unstaking what's free leaves less than the minimum bonded: no more claims.
     let free = provider(&env, &world).free_stake().expect("free");
@@ -320,8 +324,8 @@ fn claim_refuses_without_enough_free_stake_or_while_paused() {
 
     let pause = ix::market_set_paused(&world.market.authority.pubkey(), &world.market.market, true);
     env.send("pause", &[pause], &[&world.market.authority]).expect("pause");
-    expect_error(env.claim(&world, &jobs[31]), SpotcheckError::MarketPaused);
-    assert_eq!(env.account::<Job>(&jobs[31]).status, JobStatus::Open);
+    expect_error(env.claim(&world, &jobs[20]), SpotcheckError::MarketPaused);
+    assert_eq!(env.account::<Job>(&jobs[20]).status, JobStatus::Open);
     env.assert_job_conservation(&world, total);
 }
 
@@ -397,7 +401,7 @@ fn a_result_after_the_deadline_is_refused_and_the_job_expires_with_a_liveness_sl
     let client_before = env.balance(&world.client_token);
     let job = env.submit_job(&world);
     env.claim(&world, &job).expect("claim");
-    let collateral = PRICE * 19;
+    let collateral = PRICE * 30;
 
     expect_error(env.expire(&world, &job), SpotcheckError::ResultDeadlineNotPassed);
     let keys = env.job_keys(&job);
@@ -405,15 +409,16 @@ fn a_result_after_the_deadline_is_refused_and_the_job_expires_with_a_liveness_sl
     expect_error(env.submit_result(&world, &job), SpotcheckError::ResultDeadlinePassed);
     let meta = env.expire(&world, &job).expect("job_expire");
 
-    // 10 % of the collateral is slashed: half to the client, the rest to the treasury.
-    let slashed = collateral / 10;
+    // 10 % of the collateral (rounded up) is slashed: half to the client, the rest to the treasury.
+    let slashed = collateral.div_ceil(10);
     let event: JobExpired = events::single(&meta.logs);
     assert_eq!(
         (event.withheld, event.refund, event.to_client, event.to_treasury),
         (false, PRICE, slashed / 2, slashed - slashed / 2)
     );
     assert_eq!(env.balance(&world.client_token), client_before + slashed / 2, "refund plus compensation");
-    assert_eq!(env.balance(&world.market.stake_treasury), slashed - slashed / 2);
+    let market: spotcheck::state::Market = env.account(&world.market.market);
+    assert_eq!(market.treasury_stake, slashed - slashed / 2, "kept in the stake vault");
     let stored = provider(&env, &world);
     assert_eq!((stored.staked, stored.locked), (PROVIDER_STAKE - slashed, 0));
     assert_eq!((stored.jobs_failed, stored.faults, stored.status), (1, 1, ProviderStatus::Active));
@@ -486,16 +491,52 @@ fn settle_refuses_out_of_order_and_wrong_recipients() {
     expect_error(env.settle(&world, &job), SpotcheckError::SampleNotRevealed);
     env.reveal(&job).expect("reveal");
 
-    // The provider's pay must go to its stake wallet's account; fees to the treasury.
+    // The provider's pay must go to an account of its stake wallet's.
     let keys = env.job_keys(&job);
     let to_client = ix::job_settle(&world.market.keys(), &keys, &world.client_token);
     expect_error(env.send("job_settle wrong payout", &[to_client], &[]), SpotcheckError::WrongRecipient);
-    let mut wrong_treasury = ix::job_settle(&world.market.keys(), &keys, &world.provider_payout);
-    swap_account(&mut wrong_treasury, world.market.treasury, world.client_token);
-    expect_error(env.send("job_settle wrong treasury", &[wrong_treasury], &[]), SpotcheckError::WrongRecipient);
+    // The job's rent goes back to its client and nobody else.
+    let mut wrong_client = ix::job_settle(&world.market.keys(), &keys, &world.provider_payout);
+    swap_account(&mut wrong_client, world.client.pubkey(), world.challenger.pubkey());
+    expect_error(env.send("job_settle wrong client", &[wrong_client], &[]), SpotcheckError::NotJobClient);
 
     env.settle(&world, &job).expect("settle");
     let again = ix::job_settle(&world.market.keys(), &keys, &world.provider_payout);
     expect_failure(env.send("job_settle twice", &[again], &[]));
+    env.assert_job_conservation(&world, total);
+}
+
+#[test]
+fn collateral_and_fees_round_up() {
+    // A dust job: 3 tokens at 1 per token. At 1.4286x the collateral is
+    // 4.2858, locked as 5 (rounding down would leave less at stake than the
+    // market's cheating check assumes); a 2.5 % fee of 3 is 0.075, charged as
+    // 1 (rounding down made dust jobs, and wash-traded reputation, free).
+    let mut env = TestEnv::new();
+    let params = MarketParams { sample_rate_bps: 5_000, collateral_ratio_bps: 14_286, ..default_params() };
+    let world = env.default_job_world(26, params);
+    let total = env.total_tokens(&world);
+    let terms = ModelTerms { price_per_token: 1, ..spotcheck_tests::fixtures::default_terms() };
+    let reprice = ix::model_update(&world.market.authority.pubkey(), &world.market.market, &world.model, terms, true);
+    env.send("model_update", &[reprice], &[&world.market.authority]).expect("reprice");
+    let nonce = world.next_nonce();
+    let submit = TestEnv::submit_job_ix_at(&world, nonce, "hi", 3, 3);
+    env.send("job_submit", &[submit], &[&world.client]).expect("dust job");
+    let job = world.job_address(nonce);
+    let meta = env.claim(&world, &job).expect("claim");
+    let event: JobClaimed = events::single(&meta.logs);
+    assert_eq!(event.collateral, 5);
+    let result = TestEnv::submit_result_ix(&world, &job, 3);
+    env.send("job_submit_result", &[result], &[&world.provider.worker]).expect("result");
+    env.attest(&world, &job, 0, true).expect("attest");
+    env.attest(&world, &job, 1, true).expect("attest");
+    env.reveal(&job).expect("reveal");
+    if env.account::<Job>(&job).sample == SampleDraw::Selected {
+        env.verdict(&world, &job, 0, true).expect("pass");
+        env.verdict(&world, &job, 1, true).expect("pass");
+    }
+    let meta = env.settle(&world, &job).expect("settle");
+    let event: JobSettled = events::single(&meta.logs);
+    assert_eq!((event.fee, event.to_provider), (1, 2));
     env.assert_job_conservation(&world, total);
 }

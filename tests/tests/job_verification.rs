@@ -12,15 +12,21 @@ use spotcheck::state::{Job, JobStatus, Provider, ProviderStatus, SampleDraw};
 use spotcheck_client::instructions as ix;
 use spotcheck_localchain::MAX_SLOT_HASHES;
 use spotcheck_localchain::tokens::{TOKEN, TOKEN_2022};
-use spotcheck_tests::jobs::{JobWorld, PRICE, PROVIDER_STAKE, always_sampled_params, rarely_sampled_params};
+use spotcheck_tests::jobs::{
+    JobWorld, PRICE, PROVIDER_STAKE, RARELY_SAMPLED_RATIO_BPS, always_sampled_params, rarely_sampled_params,
+};
 use spotcheck_tests::{SpotcheckError, TestEnv, events, expect_anchor_error, expect_error, swap_account};
 
-const COLLATERAL: u64 = PRICE * 19; // 19x in both parameter sets used here
+const COLLATERAL: u64 = PRICE * 30; // 30x (always_sampled_params)
 const BOND: u64 = 50_000; // default_params().challenge_bond
-const FEE: u64 = PRICE * 250 / 10_000;
+const FEE: u64 = (PRICE * 250).div_ceil(10_000); // fees round up
 
 fn provider(env: &TestEnv, world: &JobWorld) -> Provider {
     env.account(&world.provider.provider)
+}
+
+fn market(env: &TestEnv, world: &JobWorld) -> spotcheck::state::Market {
+    env.account(&world.market.market)
 }
 
 fn status(env: &TestEnv, job: &anchor_lang::prelude::Pubkey) -> JobStatus {
@@ -127,20 +133,30 @@ fn a_change_of_oracle_set_discards_the_rounds_votes() {
 // --- sampling ---------------------------------------------------------------------
 
 #[test]
-fn the_draw_waits_for_its_slot_and_happens_once() {
+fn the_draw_waits_for_the_end_of_the_challenge_window_and_happens_once() {
     let mut env = TestEnv::new();
     let world = env.default_job_world(35, always_sampled_params());
     let job = env.submit_job(&world);
-    expect_error(env.send("reveal open", &[ix::job_reveal_sample(&job)], &[]), SpotcheckError::WrongJobStatus);
+    let reveal_now = |env: &mut TestEnv, label: &str| env.send(label, &[ix::job_reveal_sample(&job)], &[]);
+    expect_error(reveal_now(&mut env, "reveal open"), SpotcheckError::WrongJobStatus);
     env.claim(&world, &job).expect("claim");
+    expect_error(reveal_now(&mut env, "reveal claimed"), SpotcheckError::WrongJobStatus);
     env.submit_result(&world, &job).expect("result");
-    // The sample slot is the next one: its hash doesn't exist yet.
-    expect_error(env.send("reveal early", &[ix::job_reveal_sample(&job)], &[]), SpotcheckError::SampleSlotNotReached);
+    // While the result awaits attestation there is no draw to learn: the
+    // provider decides whether to serve its output without knowing it.
+    env.warp_slots(5);
+    expect_error(reveal_now(&mut env, "reveal submitted"), SpotcheckError::WrongJobStatus);
+    env.attest(&world, &job, 0, true).expect("attest");
+    env.attest(&world, &job, 1, true).expect("attest");
+    let sample_slot = env.account::<Job>(&job).sample_slot;
+    assert_eq!(sample_slot, env.slot() + 300, "the first slot after the challenge window");
+    // Nor while anyone can still challenge, nor in the sample slot itself.
+    env.warp_slots(299);
+    expect_error(reveal_now(&mut env, "reveal in the last challenge slot"), SpotcheckError::SampleSlotNotReached);
     env.warp_slots(1);
-    expect_error(
-        env.send("reveal at the slot", &[ix::job_reveal_sample(&job)], &[]),
-        SpotcheckError::SampleSlotNotReached,
-    );
+    expect_error(reveal_now(&mut env, "reveal at the sample slot"), SpotcheckError::SampleSlotNotReached);
+    // By the time the draw can be known, nobody can challenge any more.
+    expect_error(env.challenge(&world, &job), SpotcheckError::ChallengeWindowClosed);
     let meta = env.reveal(&job).expect("reveal");
     let event: JobSampleRevealed = events::single(&meta.logs);
     assert!(event.sampled && !event.slot_hash_expired);
@@ -215,11 +231,13 @@ fn verdicts_only_on_sampled_or_challenged_jobs_from_oracles_once() {
     let mut env = TestEnv::new();
     let world = env.default_job_world(39, rarely_sampled_params());
     let total = env.total_tokens(&world);
-    let job = env.attested_job(&world);
-    env.reveal(&job).expect("reveal");
-    assert_eq!(env.account::<Job>(&job).sample, SampleDraw::Skipped);
-    expect_error(env.verdict(&world, &job, 0, false), SpotcheckError::NothingToJudge);
+    let skipped = env.attested_job(&world);
+    expect_error(env.verdict(&world, &skipped, 0, false), SpotcheckError::NothingToJudge);
+    env.reveal(&skipped).expect("reveal");
+    assert_eq!(env.account::<Job>(&skipped).sample, SampleDraw::Skipped);
+    expect_error(env.verdict(&world, &skipped, 0, false), SpotcheckError::NothingToJudge);
 
+    let job = env.attested_job(&world);
     env.challenge(&world, &job).expect("challenge");
     let outsider = env.wallet();
     let vote = ix::job_post_verdict(&outsider.pubkey(), &world.market.market, &job, false, [1; 32]);
@@ -262,7 +280,6 @@ fn a_failed_challenge_forfeits_the_bond_to_provider_and_treasury() {
     let total = env.total_tokens(&world);
     let challenger_before = env.balance(&world.challenger_token);
     let job = env.attested_job(&world);
-    env.reveal(&job).expect("reveal");
     env.challenge(&world, &job).expect("challenge");
     env.verdict(&world, &job, 0, true).expect("pass");
     env.verdict(&world, &job, 1, true).expect("pass quorum");
@@ -271,7 +288,7 @@ fn a_failed_challenge_forfeits_the_bond_to_provider_and_treasury() {
     assert_eq!((event.bond_to_provider, event.bond_to_treasury), (BOND / 2, BOND / 2));
     assert_eq!(env.balance(&world.challenger_token), challenger_before - BOND);
     assert_eq!(env.balance(&world.provider_payout), PRICE - FEE + BOND / 2);
-    assert_eq!(env.balance(&world.market.treasury), FEE + BOND / 2);
+    assert_eq!(market(&env, &world).treasury_payment, FEE + BOND / 2, "kept in the escrow vault");
     env.assert_job_conservation(&world, total);
 }
 
@@ -302,7 +319,7 @@ fn sampled_and_failed(stake_program: anchor_lang::prelude::Pubkey, payment_progr
     } else {
         assert_eq!(client_after, vec![client_before[0], client_before[1] + to_client]);
     }
-    assert_eq!(env.balance(&world.market.stake_treasury), COLLATERAL - to_client);
+    assert_eq!(market(&env, &world).treasury_stake, COLLATERAL - to_client, "kept in the stake vault");
     let stored = provider(&env, &world);
     assert_eq!((stored.staked, stored.locked), (PROVIDER_STAKE - COLLATERAL, 0));
     assert_eq!((stored.jobs_slashed, stored.faults, stored.jobs_completed), (1, 1, 0));
@@ -335,7 +352,7 @@ fn a_successful_challenge_pays_the_challenger_back_with_a_reward() {
     expect_error(env.slash(&world, &job, false), SpotcheckError::ChallengerAccountsMissing);
     let meta = env.slash(&world, &job, true).expect("slash");
     let event: JobSlashed = events::single(&meta.logs);
-    let collateral = PRICE * 9_999;
+    let collateral = PRICE * u64::from(RARELY_SAMPLED_RATIO_BPS) / 10_000;
     let (to_client, to_challenger) = (collateral / 2, collateral * 3 / 10);
     assert_eq!((event.to_client, event.to_challenger, event.bond_refund), (to_client, to_challenger, BOND));
     assert_eq!(env.balance(&world.challenger_token), challenger_before + to_challenger);

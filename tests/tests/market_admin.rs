@@ -14,21 +14,18 @@ fn keys(n: usize) -> Vec<Pubkey> {
 }
 
 #[test]
-fn authority_updates_parameters_and_treasury() {
+fn authority_updates_parameters() {
     let mut env = TestEnv::new();
     let fixture = env.create_default_market();
-    let new_treasury = env.create_token_account(fixture.payment, &Pubkey::new_unique());
     let params =
-        MarketParams { fee_bps: 100, sample_rate_bps: 1_000, collateral_ratio_bps: 90_000, ..default_params() };
-    let update =
-        ix::market_update(&fixture.authority.pubkey(), &fixture.market, &new_treasury, &fixture.stake_treasury, params);
+        MarketParams { fee_bps: 100, sample_rate_bps: 1_000, collateral_ratio_bps: 130_000, ..default_params() };
+    let update = ix::market_update(&fixture.authority.pubkey(), &fixture.market, params);
     let meta = env.send("market_update", &[update], &[&fixture.authority]).expect("market_update");
 
     let market: Market = env.account(&fixture.market);
     assert_eq!(market.params, params);
-    assert_eq!(market.treasury, new_treasury);
     let event: MarketUpdated = events::single(&meta.logs);
-    assert_eq!((event.market, event.treasury, event.params), (fixture.market, new_treasury, params));
+    assert_eq!((event.market, event.params), (fixture.market, params));
     env.assert_conservation(&fixture);
 }
 
@@ -40,69 +37,43 @@ fn update_refuses_bad_parameters_and_changes_nothing() {
     let p = default_params();
     let longest =
         p.claim_timeout_slots + p.attestation_deadline_slots + p.challenge_window_slots + p.verdict_timeout_slots;
+    let mut split = p.slash_split;
+    split.client_bps -= 1;
     for (params, expected) in [
-        (MarketParams { collateral_ratio_bps: 189_999, ..p }, SpotcheckError::CollateralRatioTooLow),
+        // 5 %, 30 % challenger share: 27.14x is the boundary, and equality is refused too.
+        (MarketParams { collateral_ratio_bps: 271_428, ..p }, SpotcheckError::CollateralRatioTooLow),
+        (MarketParams { collateral_ratio_bps: 190_000, ..p }, SpotcheckError::CollateralRatioTooLow),
         (MarketParams { unbonding_slots: longest, ..p }, SpotcheckError::UnbondingTooShort),
+        (MarketParams { unbonding_slots: u64::MAX / 2, ..p }, SpotcheckError::UnbondingTooLong),
+        (
+            MarketParams { claim_timeout_slots: 1_512_001, unbonding_slots: 6_000_000, ..p },
+            SpotcheckError::DurationTooLong,
+        ),
+        (MarketParams { verdict_timeout_slots: u64::MAX, ..p }, SpotcheckError::DurationTooLong),
+        (MarketParams { liveness_slash_bps: 0, ..p }, SpotcheckError::LivenessSlashOutOfRange),
         (MarketParams { fee_bps: 10_001, ..p }, SpotcheckError::FeeTooHigh),
+        (MarketParams { slash_split: split, ..p }, SpotcheckError::SlashSplitNotWhole),
     ] {
-        let update = ix::market_update(
-            &fixture.authority.pubkey(),
-            &fixture.market,
-            &fixture.treasury,
-            &fixture.stake_treasury,
-            params,
-        );
+        let update = ix::market_update(&fixture.authority.pubkey(), &fixture.market, params);
         expect_error(
             env.send(&format!("market_update refused: {expected:?}"), &[update], &[&fixture.authority]),
             expected,
         );
     }
-    let mut split = p.slash_split;
-    split.client_bps -= 1;
-    let update = ix::market_update(
-        &fixture.authority.pubkey(),
-        &fixture.market,
-        &fixture.treasury,
-        &fixture.stake_treasury,
-        MarketParams { slash_split: split, ..p },
-    );
-    expect_error(
-        env.send("market_update bad split", &[update], &[&fixture.authority]),
-        SpotcheckError::SlashSplitNotWhole,
-    );
     let after: Market = env.account(&fixture.market);
     assert_eq!(before.params, after.params);
     env.assert_conservation(&fixture);
 }
 
 #[test]
-fn update_refuses_a_stranger_and_a_treasury_of_another_mint() {
+fn update_refuses_a_stranger() {
     let mut env = TestEnv::new();
     let fixture = env.create_default_market();
     let stranger = env.wallet();
-    let update = ix::market_update(
-        &stranger.pubkey(),
-        &fixture.market,
-        &fixture.treasury,
-        &fixture.stake_treasury,
-        default_params(),
-    );
+    let update =
+        ix::market_update(&stranger.pubkey(), &fixture.market, MarketParams { fee_bps: 0, ..default_params() });
     expect_error(env.send("market_update by stranger", &[update], &[&stranger]), SpotcheckError::NotMarketAuthority);
-
-    let other = env.create_mint(anchor_spl::token::ID);
-    let foreign_treasury = env.create_token_account(other, &Pubkey::new_unique());
-    let update = ix::market_update(
-        &fixture.authority.pubkey(),
-        &fixture.market,
-        &foreign_treasury,
-        &fixture.stake_treasury,
-        default_params(),
-    );
-    expect_error(
-        env.send("market_update wrong treasury", &[update], &[&fixture.authority]),
-        SpotcheckError::WrongTreasuryMint,
-    );
-    assert_eq!(env.account::<Market>(&fixture.market).treasury, fixture.treasury);
+    assert_eq!(env.account::<Market>(&fixture.market).params, default_params());
     env.assert_conservation(&fixture);
 }
 
@@ -173,25 +144,4 @@ fn oracle_set_refuses_bad_sets_and_strangers() {
 
     let market: Market = env.account(&fixture.market);
     assert_eq!((market.oracles, market.quorum, market.oracle_set_version), (good, 2, 1), "set unchanged");
-}
-
-#[test]
-fn update_refuses_a_vault_as_treasury() {
-    let mut env = TestEnv::new();
-    let fixture = env.create_default_market(); // one mint: every vault has the treasury's mint
-    let authority = fixture.authority.pubkey();
-    for (treasury, stake_treasury) in [
-        (fixture.escrow_vault, fixture.stake_treasury),
-        (fixture.stake_vault, fixture.stake_treasury),
-        (fixture.treasury, fixture.stake_vault),
-        (fixture.treasury, fixture.escrow_vault),
-    ] {
-        let update = ix::market_update(&authority, &fixture.market, &treasury, &stake_treasury, default_params());
-        expect_error(
-            env.send("market_update vault as treasury", &[update], &[&fixture.authority]),
-            SpotcheckError::TreasuryIsVault,
-        );
-    }
-    let market: Market = env.account(&fixture.market);
-    assert_eq!((market.treasury, market.stake_treasury), (fixture.treasury, fixture.stake_treasury));
 }

@@ -1,7 +1,6 @@
 //! `market_create` against the SBF build: the vaults it makes, the event it
 //! emits, and every parameter it refuses.
 
-use anchor_lang::prelude::Pubkey;
 use solana_instruction_error::InstructionError;
 use solana_signer::Signer;
 use solana_transaction_error::TransactionError;
@@ -26,10 +25,10 @@ fn creates_market_with_vaults_owned_by_the_market() {
         assert_eq!(market.payment_token_program, payment_program);
         assert_eq!(market.stake_vault, fixture.stake_vault);
         assert_eq!(market.escrow_vault, fixture.escrow_vault);
-        assert_eq!(market.treasury, fixture.treasury);
         assert_eq!(market.params, default_params());
         assert!(market.oracles.is_empty() && market.quorum == 0 && !market.paused);
         assert_eq!((market.job_count, market.total_staked, market.total_escrowed), (0, 0, 0));
+        assert_eq!((market.treasury_payment, market.treasury_stake), (0, 0));
 
         for (vault, mint) in [(fixture.stake_vault, fixture.stake), (fixture.escrow_vault, fixture.payment)] {
             let account = env.svm.get_account(&vault).expect("vault exists");
@@ -70,25 +69,63 @@ fn assert_nothing_created(env: &TestEnv, fixture: &MarketFixture, lamports_befor
     assert_eq!(env.lamports(&fixture.authority.pubkey()), lamports_before, "authority paid nothing");
 }
 
-#[test]
-fn refuses_collateral_too_low_for_the_sample_rate() {
-    // p = 5 % needs ratio >= 19x: 18.99x is refused, 19x passes (default_params).
-    refuses(MarketParams { collateral_ratio_bps: 189_999, ..default_params() }, SpotcheckError::CollateralRatioTooLow);
-    // p = 50 % needs 1x.
-    refuses(
-        MarketParams { sample_rate_bps: 5_000, collateral_ratio_bps: 9_999, ..default_params() },
-        SpotcheckError::CollateralRatioTooLow,
-    );
+/// The least collateral ratio (bps) under which cheating loses for sample
+/// rate `s` and challenger share `h`: the smallest r with
+/// p x (1 + (1 - h) x r) > 1, found by bisection in u128, independently of the
+/// program's u64 arithmetic. None if no u32 ratio is enough.
+fn least_safe_ratio(s: u16, h: u16) -> Option<u32> {
+    let loses = |r: u32| {
+        let (s, kept, r) = (u128::from(s), 10_000 - u128::from(h), u128::from(r));
+        s * (100_000_000 + kept * r) > 1_000_000_000_000
+    };
+    if !loses(u32::MAX) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0u32, u32::MAX); // loses(hi); lo = 0 or !loses(lo)
+    if loses(lo) {
+        return Some(0);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if loses(mid) { hi = mid } else { lo = mid }
+    }
+    Some(hi)
 }
 
 #[test]
-fn accepts_the_exact_proof_of_sampling_boundary() {
-    for (sample_rate_bps, collateral_ratio_bps) in [(5_000, 10_000), (10_000, 0), (1, 99_990_000)] {
+fn refuses_collateral_at_or_below_the_cheating_boundary() {
+    let p = default_params();
+    for (sample_rate_bps, challenger_bps) in [(500, 3_000), (500, 0), (5_000, 3_000), (1, 3_000), (2_000, 3_000)] {
+        let least = least_safe_ratio(sample_rate_bps, challenger_bps).expect("a safe ratio exists");
+        let mut slash_split = p.slash_split;
+        slash_split.challenger_bps = challenger_bps;
+        slash_split.treasury_bps = 10_000 - slash_split.client_bps - challenger_bps;
+        let params = MarketParams { sample_rate_bps, slash_split, ..p };
+        // Equality is refused: at the boundary cheating breaks even, it must lose.
+        refuses(MarketParams { collateral_ratio_bps: least - 1, ..params }, SpotcheckError::CollateralRatioTooLow);
         let mut env = TestEnv::new();
-        let params = MarketParams { sample_rate_bps, collateral_ratio_bps, ..default_params() };
-        let fixture = env.create_market(TOKEN, TOKEN, params);
-        assert_eq!(env.account::<Market>(&fixture.market).params, params);
+        let accepted = MarketParams { collateral_ratio_bps: least, ..params };
+        let fixture = env.create_market(TOKEN, TOKEN, accepted);
+        assert_eq!(env.account::<Market>(&fixture.market).params, accepted);
     }
+    // The figures the README quotes: 5 % with a 30 % challenger share needs
+    // more than 27.14x; without a challenger share, more than 19x (exactly 19x
+    // used to pass).
+    assert_eq!(least_safe_ratio(500, 3_000), Some(271_429));
+    assert_eq!(least_safe_ratio(500, 0), Some(190_001));
+    refuses(MarketParams { collateral_ratio_bps: 190_000, ..p }, SpotcheckError::CollateralRatioTooLow);
+}
+
+#[test]
+fn refuses_a_challenger_share_that_makes_self_challenge_free() {
+    // With the whole collateral to the challenger, a cheat that challenges
+    // itself gets all of it back: no collateral ratio can make that lose.
+    let p = default_params();
+    let split = spotcheck::state::SlashSplit { client_bps: 0, challenger_bps: 10_000, treasury_bps: 0 };
+    for collateral_ratio_bps in [300_000, u32::MAX] {
+        refuses(MarketParams { slash_split: split, collateral_ratio_bps, ..p }, SpotcheckError::CollateralRatioTooLow);
+    }
+    assert_eq!(least_safe_ratio(500, 10_000), None);
 }
 
 #[test]
@@ -100,13 +137,16 @@ fn refuses_out_of_range_parameters() {
     let mut split = p.slash_split;
     split.treasury_bps += 1;
     refuses(MarketParams { slash_split: split, ..p }, SpotcheckError::SlashSplitNotWhole);
-    refuses(MarketParams { liveness_slash_bps: 10_001, ..p }, SpotcheckError::LivenessSlashTooHigh);
+    refuses(MarketParams { liveness_slash_bps: 10_001, ..p }, SpotcheckError::LivenessSlashOutOfRange);
+    // A withheld output or an abandoned claim must cost something.
+    refuses(MarketParams { liveness_slash_bps: 0, ..p }, SpotcheckError::LivenessSlashOutOfRange);
     refuses(MarketParams { claim_timeout_slots: 0, ..p }, SpotcheckError::ZeroDuration);
     refuses(MarketParams { challenge_window_slots: 0, ..p }, SpotcheckError::ZeroDuration);
     refuses(MarketParams { min_provider_stake: 0, ..p }, SpotcheckError::ZeroMinStake);
     refuses(MarketParams { challenge_bond: 0, ..p }, SpotcheckError::ZeroChallengeBond);
     refuses(MarketParams { max_faults: 0, ..p }, SpotcheckError::ZeroMaxFaults);
-    refuses(MarketParams { claim_timeout_slots: u64::MAX, ..p }, SpotcheckError::MathOverflow);
+    refuses(MarketParams { claim_timeout_slots: u64::MAX, ..p }, SpotcheckError::DurationTooLong);
+    refuses(MarketParams { attestation_deadline_slots: 1_512_001, ..p }, SpotcheckError::DurationTooLong);
 }
 
 #[test]
@@ -120,19 +160,13 @@ fn refuses_unbonding_not_longer_than_the_longest_job() {
 }
 
 #[test]
-fn refuses_a_treasury_of_another_mint() {
+fn refuses_an_unbonding_period_that_traps_stake() {
+    // 2^63 slots would trap every provider's free stake for good.
+    let p = default_params();
+    refuses(MarketParams { unbonding_slots: 1 << 63, ..p }, SpotcheckError::UnbondingTooLong);
+    refuses(MarketParams { unbonding_slots: 6_480_001, ..p }, SpotcheckError::UnbondingTooLong);
     let mut env = TestEnv::new();
-    let fixture = env.market_setup(TOKEN, TOKEN);
-    let other = env.create_mint(TOKEN);
-    let wrong_treasury = env.create_token_account(other, &Pubkey::new_unique());
-    let tokens = MarketTokens { treasury: wrong_treasury, ..fixture.tokens() };
-    let lamports_before = env.lamports(&fixture.authority.pubkey());
-    let create = ix::market_create(&fixture.authority.pubkey(), fixture.market_id, &tokens, default_params());
-    expect_error(
-        env.send("market_create wrong treasury", &[create], &[&fixture.authority]),
-        SpotcheckError::WrongTreasuryMint,
-    );
-    assert_nothing_created(&env, &fixture, lamports_before);
+    env.create_market(TOKEN, TOKEN, MarketParams { unbonding_slots: 6_480_000, ..p });
 }
 
 #[test]
@@ -143,10 +177,8 @@ fn refuses_token_2022_mints_that_can_move_vault_tokens() {
         let fee_mint = env.create_transfer_fee_mint();
         if role == "stake" {
             fixture.stake = fee_mint;
-            fixture.stake_treasury = env.create_token_account(fee_mint, &Pubkey::new_unique());
         } else {
             fixture.payment = fee_mint;
-            fixture.treasury = env.create_token_account(fee_mint, &Pubkey::new_unique());
         }
         let lamports_before = env.lamports(&fixture.authority.pubkey());
         let create =

@@ -57,6 +57,9 @@ fn registers_with_a_cold_stake_wallet_and_a_hot_worker_key() {
     assert_eq!(stored.endpoint, "https://gpu-1.example");
     assert_eq!((stored.staked, stored.locked, stored.pending_unstake, stored.faults), (0, 0, 0, 0));
     assert_eq!(stored.status, ProviderStatus::Active);
+    // Its age, for clients weighing its history: a provider that re-registers
+    // after being jailed starts again from here, with no history.
+    assert_eq!(stored.registered_slot, env.slot());
     let event: ProviderRegistered = events::single(&meta.logs);
     assert_eq!((event.provider, event.worker), (address, worker.pubkey()));
 }

@@ -9,15 +9,13 @@ use spotcheck_tests::fixtures::default_params;
 #[test]
 fn the_selected_fraction_matches_the_markets_rate() {
     let mut env = TestEnv::new();
-    // p = 20 %, with the 4x collateral that makes it incentive-compatible.
-    let params = MarketParams { sample_rate_bps: 2_000, collateral_ratio_bps: 40_000, ..default_params() };
+    // p = 20 %, with 6x collateral (cheating loses above 5.71x with a 30 % challenger share).
+    let params = MarketParams { sample_rate_bps: 2_000, collateral_ratio_bps: 60_000, ..default_params() };
     let world = env.default_job_world(50, params);
     let jobs = 400;
     let mut selected = 0;
     for i in 0..jobs {
-        let job = env.submit_job(&world);
-        env.claim(&world, &job).expect("claim");
-        env.submit_result(&world, &job).expect("result");
+        let job = env.attested_job(&world);
         env.reveal(&job).expect("reveal");
         if env.account::<Job>(&job).sample == SampleDraw::Selected {
             selected += 1;

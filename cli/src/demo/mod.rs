@@ -3,12 +3,14 @@
 //!
 //! Two providers serve six jobs from two clients. `honest-gpu` runs the
 //! model; `lazy-cheat` skips it and commits to canned text. Three oracles
-//! attest that outputs are served and hash to their commitments, the
-//! SlotHashes draw samples a quarter of the jobs for re-execution, and a
-//! verifier spot-checks the rest and challenges what doesn't reproduce. The
-//! oracles' verdicts settle honest work and slash the cheat; the report shows
-//! every answer, every balance before and after, and that no token appeared
-//! or vanished.
+//! attest that outputs are served and hash to their commitments. While the
+//! challenge window is open, alice's verifier re-executes her jobs and
+//! challenges what doesn't reproduce; then the SlotHashes draw (from the
+//! slot the window ends at, so nobody knew it before) samples a quarter of
+//! the jobs for re-execution by the oracles. Their verdicts settle honest
+//! work and slash the cheat; the authority withdraws the market's earnings;
+//! the report shows every answer, every balance before and after, and that
+//! no token appeared or vanished.
 
 mod inference;
 mod report;
@@ -35,6 +37,8 @@ const PROMPTS: [&str; 6] = [
     "Give one tip for learning to code.",
     "Why is the sky blue?",
 ];
+/// The client whose verifier re-executes her jobs (alice); bob relies on the market's sampling.
+const VERIFIED_CLIENT: usize = 0;
 const CANNED_ANSWER: &str = "I am not sure, but I think the answer is 42.";
 
 pub struct DemoConfig<'a> {
@@ -46,6 +50,25 @@ pub struct DemoConfig<'a> {
     pub device: DeviceChoice,
     /// Fixes every key, and so every sampling draw.
     pub seed: u8,
+}
+
+/// Two oracles re-execute a sampled or challenged job and vote; returns what they found.
+fn judge(
+    world: &mut World,
+    model: &Model,
+    backend: &Device,
+    job: &Pubkey,
+    prompt: &str,
+    max_tokens: u32,
+    output: &inference::Output,
+) -> Result<String> {
+    let mut finding = String::new();
+    for oracle in 0..2 {
+        let (pass, evidence, what) = inference::re_execute(model, backend, prompt, max_tokens, output)?;
+        world.verdict(oracle, job, pass, evidence)?;
+        finding = what;
+    }
+    Ok(finding)
 }
 
 pub fn run(config: &DemoConfig) -> Result<Report> {
@@ -87,29 +110,29 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
         }
     }
 
-    // The draw, then re-execution of what it selects; the verifier checks the rest.
+    // Inside the challenge window: alice's verifier re-executes her jobs and
+    // challenges what doesn't reproduce (nobody can know the draw yet); the
+    // oracles re-execute each challenged job and vote.
+    let mut findings = HashMap::new();
+    for &(job, client, _, prompt) in &jobs {
+        let output = &served[&job];
+        if client != VERIFIED_CLIENT || inference::re_execute(&model, &backend, prompt, config.max_tokens, output)?.0 {
+            continue;
+        }
+        world.challenge(&job)?;
+        findings.insert(job, judge(&mut world, &model, &backend, &job, prompt, config.max_tokens, output)?);
+    }
+
+    // After the window: the draw for the rest; the oracles judge what it selects.
     let mut reports = Vec::new();
     for &(job, client, provider, prompt) in &jobs {
         let output = &served[&job];
-        let sampled = world.reveal(&job)?;
-        let mut challenged = false;
-        let mut finding = String::new();
-        if !sampled {
-            let (pass, _, what) = inference::re_execute(&model, &backend, prompt, config.max_tokens, output)?;
-            if !pass {
-                world.challenge(&job)?;
-                challenged = true;
-                finding = what;
-            }
+        let is_challenged = findings.contains_key(&job);
+        let sampled = !is_challenged && world.reveal(&job)?;
+        if sampled {
+            findings.insert(job, judge(&mut world, &model, &backend, &job, prompt, config.max_tokens, output)?);
         }
-        if sampled || challenged {
-            for oracle in 0..2 {
-                let (pass, evidence, what) =
-                    inference::re_execute(&model, &backend, prompt, config.max_tokens, output)?;
-                world.verdict(oracle, &job, pass, evidence)?;
-                finding = what;
-            }
-        }
+        let finding = findings.get(&job).cloned().unwrap_or_default();
         let answer = model.tokenizer()?.decode(&output.tokens).replace("<|im_end|>", "");
         reports.push(JobReport {
             job,
@@ -119,14 +142,13 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
             answer,
             tokens: output.tokens.len(),
             sampled,
-            challenged,
-            verdict: (sampled || challenged).then(|| finding.clone()),
+            challenged: is_challenged,
+            verdict: (sampled || is_challenged).then(|| finding.clone()),
             outcome: String::new(),
         });
     }
 
-    // After the challenge window: settle what passed, slash what failed.
-    world.chain.warp_slots(world::demo_params().challenge_window_slots);
+    // Settle what passed, slash what failed; the authority takes the market's earnings.
     for report in &mut reports {
         let status = world.job(&report.job)?.status;
         world.finish(&report.job)?;
@@ -136,6 +158,7 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
             _ => "paid".into(),
         };
     }
+    world.withdraw_treasury()?;
 
     let after: Vec<u64> = accounts.iter().map(|(_, a)| world.chain.balance(a)).collect();
     let market = world.market_account()?;
@@ -147,11 +170,11 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
             after.iter().sum::<u64>()
         );
     }
-    if stake_vault != market.total_staked || escrow_vault != market.total_escrowed {
+    let (stake_owed, escrow_owed) =
+        (market.total_staked + market.treasury_stake, market.total_escrowed + market.treasury_payment);
+    if stake_vault != stake_owed || escrow_vault != escrow_owed {
         bail!(
-            "conservation broken: vaults hold {stake_vault}/{escrow_vault}, the market says {}/{}",
-            market.total_staked,
-            market.total_escrowed
+            "conservation broken: vaults hold {stake_vault}/{escrow_vault}, the market says {stake_owed}/{escrow_owed}"
         );
     }
     let providers = (0..world.providers.len())
@@ -182,7 +205,7 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
             .zip(before.iter().zip(&after))
             .map(|((name, _), (&before, &after))| Balance { name: name.clone(), before, after })
             .collect(),
-        vaults: (stake_vault, market.total_staked, escrow_vault, market.total_escrowed),
+        vaults: (stake_vault, stake_owed, escrow_vault, escrow_owed),
         compute_units: world.chain.cu_log().iter().map(|r| (r.label.clone(), r.units)).collect(),
     })
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use spotcheck::instructions::{JobSubmitArgs, JobSubmitResultArgs};
-use spotcheck::state::{Job, Market, MarketParams, ModelTerms, Provider, SlashSplit};
+use spotcheck::state::{Job, Market, MarketParams, ModelTerms, Provider, SlashSplit, TreasurySide};
 use spotcheck_client::instructions::{self as ix, JobKeys, JobRecipients, MarketKeys, MarketTokens};
 use spotcheck_client::pda;
 use spotcheck_localchain::tokens::TOKEN;
@@ -16,12 +16,13 @@ use spotcheck_localchain::{LocalChain, TxResult};
 /// One SPOT is 10^6 base units (the local mint's 6 decimals).
 pub const SPOT: u64 = 1_000_000;
 
-/// 25 % sampling with 4x collateral: proof of sampling needs (1 − p)/p = 3x.
+/// 25 % sampling with 5x collateral: with a 30 % challenger share, cheating
+/// loses once p x (1 + 0.7 x ratio) > 1, i.e. above 4.29x.
 pub fn demo_params() -> MarketParams {
     MarketParams {
         fee_bps: 250,
         min_provider_stake: 100 * SPOT,
-        collateral_ratio_bps: 40_000,
+        collateral_ratio_bps: 50_000,
         sample_rate_bps: 2_500,
         claim_timeout_slots: 150,
         attestation_deadline_slots: 150,
@@ -52,9 +53,13 @@ pub struct ProviderParty {
 
 pub struct World {
     pub chain: LocalChain,
+    pub authority: Keypair,
     pub market: Pubkey,
     pub keys: MarketKeys,
+    /// The authority's token account its market's earnings are withdrawn to.
     pub treasury: Pubkey,
+    /// Nonces the clients' jobs were submitted with (any unused value works).
+    nonces: u64,
     pub model: Pubkey,
     pub oracles: Vec<Keypair>,
     pub providers: Vec<ProviderParty>,
@@ -81,8 +86,6 @@ impl World {
             stake_token_program: mint.program,
             payment_mint: mint.mint,
             payment_token_program: mint.program,
-            treasury,
-            stake_treasury: treasury,
         };
         sent(
             "market_create",
@@ -127,7 +130,7 @@ impl World {
         }
         let clients = vec![party(&mut chain, "alice", 40, 100 * SPOT)?, party(&mut chain, "bob", 41, 100 * SPOT)?];
         let verifier = party(&mut chain, "verifier", 50, 100 * SPOT)?;
-        Ok(World { chain, market, keys, treasury, model, oracles, providers, clients, verifier })
+        Ok(World { chain, authority, market, keys, treasury, nonces: 0, model, oracles, providers, clients, verifier })
     }
 
     /// Every token account in play, vaults included: their sum never changes.
@@ -159,19 +162,20 @@ impl World {
     }
 
     pub fn submit(&mut self, client: usize, prompt: &str, budget: u32) -> Result<Pubkey> {
-        let job_id = self.market_account()?.job_count;
+        self.nonces += 1;
+        let nonce = self.nonces;
         let max_price = u64::from(budget) * (SPOT / 100);
         let party = &self.clients[client];
         let submit = ix::job_submit(
             &party.wallet.pubkey(),
             &self.keys,
             &self.model,
-            job_id,
+            nonce,
             &party.tokens,
             JobSubmitArgs { prompt: prompt.to_string(), token_budget: budget, max_price },
         );
         sent("job_submit", self.chain.send("job_submit", &[submit], &[&party.wallet]))?;
-        Ok(pda::job(&self.market, job_id))
+        Ok(pda::job(&self.market, &party.wallet.pubkey(), nonce))
     }
 
     pub fn claim(&mut self, provider: usize, job: &Pubkey) -> Result<()> {
@@ -200,6 +204,7 @@ impl World {
         sent("job_attest", self.chain.send("job_attest", &[attest], &[signer]))
     }
 
+    /// Waits for the sample slot (the first after the challenge window) and reveals the draw.
     pub fn reveal(&mut self, job: &Pubkey) -> Result<bool> {
         let sample_slot = self.job(job)?.sample_slot;
         if self.chain.slot() <= sample_slot {
@@ -247,5 +252,27 @@ impl World {
                 .tokens;
             sent("job_settle", self.chain.send("job_settle", &[ix::job_settle(&self.keys, &keys, &payout)], &[]))
         }
+    }
+}
+
+impl World {
+    /// The authority withdraws everything the market has earned (fees and
+    /// the treasury's share of slashed collateral) to its treasury account.
+    pub fn withdraw_treasury(&mut self) -> Result<()> {
+        let market = self.market_account()?;
+        for (side, amount) in
+            [(TreasurySide::Payment, market.treasury_payment), (TreasurySide::Stake, market.treasury_stake)]
+        {
+            if amount == 0 {
+                continue;
+            }
+            let withdraw =
+                ix::market_withdraw_treasury(&self.authority.pubkey(), &self.keys, side, amount, &self.treasury);
+            sent(
+                "market_withdraw_treasury",
+                self.chain.send("market_withdraw_treasury", &[withdraw], &[&self.authority]),
+            )?;
+        }
+        Ok(())
     }
 }

@@ -20,7 +20,9 @@ pub const MODEL_SEED: &[u8] = b"model";
 #[constant]
 pub const PROVIDER_SEED: &[u8] = b"provider";
 
-/// Job PDA: `[JOB_SEED, market, job_id (u64 LE)]`; ids count up per market.
+/// Job PDA: `[JOB_SEED, market, client, nonce (u64 LE)]`. The client picks the
+/// nonce, so a job's address depends on no shared counter: many clients can
+/// build submissions from the same chain state and all of them land.
 #[constant]
 pub const JOB_SEED: &[u8] = b"job";
 
@@ -28,10 +30,15 @@ pub const JOB_SEED: &[u8] = b"job";
 /// 1232-byte packet with its accounts and signature.
 #[constant]
 pub const MAX_PROMPT_LEN: u16 = 512;
-/// Slots between a result and the slot whose hash decides its sampling: the
-/// hash doesn't exist yet when the provider commits.
+/// Longest any one phase of a job may last (claim timeout, attestation
+/// deadline, challenge window, verdict timeout): 7 days of 400 ms slots. A
+/// bound, so an authority can't set terms that trap escrow or collateral for ages.
 #[constant]
-pub const SAMPLE_SLOT_DELAY: u64 = 1;
+pub const MAX_PHASE_SLOTS: u64 = 1_512_000;
+/// Longest unbonding period: 30 days of 400 ms slots, so an authority can't
+/// trap providers' free stake (an unbonding period of 2^63 slots would).
+#[constant]
+pub const MAX_UNBONDING_SLOTS: u64 = 6_480_000;
 
 /// Longest provider endpoint URL, in bytes.
 #[constant]

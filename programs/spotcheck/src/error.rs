@@ -15,17 +15,25 @@ pub enum SpotcheckError {
     #[msg("sample_rate_bps must be between 1 and 10000")]
     SampleRateOutOfRange,
     #[msg(
-        "collateral ratio too low for the sample rate: cheating pays unless collateral_ratio >= (1 - p) / p (e.g. p = 5 % needs 19x)"
+        "collateral ratio too low for the sample rate and challenger share: cheating pays unless p x (1 + (1 - challenger share) x collateral_ratio) > 1 (p = 5 % with a 30 % challenger share needs more than 27.2x)"
     )]
     CollateralRatioTooLow,
     #[msg("slash split must sum to exactly 10000 bps")]
     SlashSplitNotWhole,
-    #[msg("liveness_slash_bps must be at most 10000")]
-    LivenessSlashTooHigh,
     #[msg(
-        "unbonding period must be longer than the longest job (claim timeout + attestation deadline) plus the challenge window"
+        "liveness_slash_bps must be between 1 and 10000: withholding an output or abandoning a claim must cost the provider something"
+    )]
+    LivenessSlashOutOfRange,
+    #[msg(
+        "unbonding period must be longer than the longest job (claim timeout + attestation deadline + challenge window + verdict timeout)"
     )]
     UnbondingTooShort,
+    #[msg("unbonding period must be at most 6480000 slots (30 days): longer would trap providers' free stake")]
+    UnbondingTooLong,
+    #[msg(
+        "claim timeout, attestation deadline, challenge window and verdict timeout must each be at most 1512000 slots (7 days)"
+    )]
+    DurationTooLong,
     #[msg("claim timeout, attestation deadline, challenge window and verdict timeout must all be at least one slot")]
     ZeroDuration,
     #[msg("failed_bond_provider_bps must be at most 10000")]
@@ -80,12 +88,16 @@ pub enum SpotcheckError {
     BelowMinStake,
     #[msg("provider accounting is inconsistent (locked + pending exceed staked)")]
     ProviderInvariant,
-    #[msg("market accounting is inconsistent (vault totals)")]
+    #[msg("market state is inconsistent (vault totals, oracle set or parameters)")]
     MarketInvariant,
+    #[msg("the market's treasury holds less than that on this side")]
+    TreasuryTooSmall,
 
     // --- jobs ----------------------------------------------------------------
     #[msg("the job is not in the state this instruction needs (out of order, or already done)")]
     WrongJobStatus,
+    #[msg("job state is inconsistent with its status")]
+    JobInvariant,
     #[msg("this model is retired: it takes no new jobs")]
     ModelInactive,
     #[msg("prompt must be 1-512 bytes")]
@@ -120,7 +132,7 @@ pub enum SpotcheckError {
     AlreadyVoted,
     #[msg("the oracles' deadline for this vote has passed")]
     VoteDeadlinePassed,
-    #[msg("the sampling slot has not passed yet: its hash is not known")]
+    #[msg("the sampling slot (the first slot after the challenge window) has not passed yet: its hash is not known")]
     SampleSlotNotReached,
     #[msg("the sample has already been revealed")]
     SampleAlreadyRevealed,
@@ -146,9 +158,7 @@ pub enum SpotcheckError {
     WrongRecipient,
 
     // --- tokens -----------------------------------------------------------
-    #[msg("the treasury must be a token account of the payment mint, the stake treasury one of the stake mint")]
-    WrongTreasuryMint,
-    #[msg("a treasury cannot be one of the market's own vaults: payouts to it would never leave the vault")]
+    #[msg("a treasury withdrawal cannot go to one of the market's own vaults")]
     TreasuryIsVault,
     #[msg(
         "this Token-2022 mint has an extension that could move or withhold vault tokens (transfer fee, hook, permanent delegate, confidential, non-transferable, default-frozen, pausable, close authority); use a plain mint"

@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::MarketParams;
+use crate::state::{MarketParams, TreasurySide};
 
 #[event]
 pub struct MarketCreated {
@@ -12,17 +12,23 @@ pub struct MarketCreated {
     pub market_id: u64,
     pub stake_mint: Pubkey,
     pub payment_mint: Pubkey,
-    pub treasury: Pubkey,
-    pub stake_treasury: Pubkey,
     pub params: MarketParams,
 }
 
 #[event]
 pub struct MarketUpdated {
     pub market: Pubkey,
-    pub treasury: Pubkey,
-    pub stake_treasury: Pubkey,
     pub params: MarketParams,
+}
+
+#[event]
+pub struct TreasuryWithdrawn {
+    pub market: Pubkey,
+    pub side: TreasurySide,
+    pub amount: u64,
+    pub destination: Pubkey,
+    /// The treasury's balance on that side after the withdrawal.
+    pub remaining: u64,
 }
 
 #[event]
@@ -117,8 +123,8 @@ pub struct ProviderEndpointSet {
 pub struct JobSubmitted {
     pub market: Pubkey,
     pub job: Pubkey,
-    pub job_id: u64,
     pub client: Pubkey,
+    pub nonce: u64,
     pub model: Pubkey,
     pub weights_hash: [u8; 32],
     pub prompt_hash: [u8; 32],
@@ -152,8 +158,6 @@ pub struct JobResultSubmitted {
     pub output_hash: [u8; 32],
     pub trace_root: [u8; 32],
     pub token_count: u32,
-    /// `job_reveal_sample` can run once this slot has passed.
-    pub sample_slot: u64,
     /// Last slot the oracles may attest in.
     pub attestation_deadline: u64,
 }
@@ -172,6 +176,8 @@ pub struct JobAttested {
     pub job: Pubkey,
     /// First slot after the challenge window.
     pub challenge_window_end: u64,
+    /// Its hash decides the draw; `job_reveal_sample` can run once it has passed.
+    pub sample_slot: u64,
 }
 
 #[event]
@@ -188,6 +194,8 @@ pub struct JobSampleRevealed {
     pub sampled: bool,
     /// The slot hash had aged out of SlotHashes, so the job counts as sampled.
     pub slot_hash_expired: bool,
+    /// Last slot a verdict may land in, when one is needed (else 0).
+    pub verdict_deadline: u64,
 }
 
 #[event]
@@ -196,6 +204,8 @@ pub struct JobChallenged {
     pub job: Pubkey,
     pub challenger: Pubkey,
     pub bond: u64,
+    /// Last slot a verdict may land in.
+    pub verdict_deadline: u64,
 }
 
 #[event]
@@ -223,6 +233,7 @@ pub struct JobSettled {
     pub provider: Pubkey,
     pub output_hash: [u8; 32],
     pub to_provider: u64,
+    /// Kept in the escrow vault as the treasury's.
     pub fee: u64,
     /// A failed challenger's bond, shared between provider and treasury.
     pub bond_to_provider: u64,
@@ -241,6 +252,7 @@ pub struct JobSlashed {
     /// Collateral shares.
     pub to_client: u64,
     pub to_challenger: u64,
+    /// Kept in the stake vault as the treasury's.
     pub to_treasury: u64,
     /// Bond returned to the challenger.
     pub bond_refund: u64,
@@ -255,6 +267,8 @@ pub struct JobExpired {
     /// A quorum found the output withheld (rather than no result by the deadline).
     pub withheld: bool,
     pub refund: u64,
+    /// Collateral taken from the provider (the liveness share, rounded up).
+    pub slashed: u64,
     pub to_client: u64,
     pub to_treasury: u64,
 }

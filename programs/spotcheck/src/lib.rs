@@ -29,9 +29,17 @@ pub mod spotcheck {
         instructions::market_create(ctx, args)
     }
 
-    /// Replaces a market's parameters and treasury (authority).
+    /// Replaces a market's parameters (authority).
     pub fn market_update(ctx: Context<MarketUpdate>, args: MarketUpdateArgs) -> Result<()> {
         instructions::market_update(ctx, args)
+    }
+
+    /// Pays out what the market has earned, fees or slashed stake (authority).
+    pub fn market_withdraw_treasury(
+        ctx: Context<MarketWithdrawTreasury>,
+        args: MarketWithdrawTreasuryArgs,
+    ) -> Result<()> {
+        instructions::market_withdraw_treasury(ctx, args)
     }
 
     /// Pauses or unpauses new activity in a market (authority).
@@ -84,9 +92,9 @@ pub mod spotcheck {
         instructions::provider_set_endpoint(ctx, endpoint)
     }
 
-    /// Submits a job and escrows its price (client).
-    pub fn job_submit(ctx: Context<JobSubmit>, args: JobSubmitArgs) -> Result<()> {
-        instructions::job_submit(ctx, args)
+    /// Submits a job at an address of the client's choosing and escrows its price (client).
+    pub fn job_submit(ctx: Context<JobSubmit>, nonce: u64, args: JobSubmitArgs) -> Result<()> {
+        instructions::job_submit(ctx, nonce, args)
     }
 
     /// Cancels an unclaimed job with a full refund (client).
@@ -109,7 +117,7 @@ pub mod spotcheck {
         instructions::job_attest(ctx, complete)
     }
 
-    /// Draws whether a job is re-executed, from a future slot hash (anyone).
+    /// Draws whether a job is re-executed, from the hash of the slot its challenge window ends at (anyone).
     pub fn job_reveal_sample(ctx: Context<JobRevealSample>) -> Result<()> {
         instructions::job_reveal_sample(ctx)
     }

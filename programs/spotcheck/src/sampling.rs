@@ -33,13 +33,16 @@ pub enum SlotHashLookup {
 }
 
 fn entry(data: &[u8], index: usize) -> Result<(u64, &[u8])> {
-    let start = 8usize
-        .checked_add(index.checked_mul(ENTRY_LEN).ok_or(SpotcheckError::MalformedSlotHashes)?)
-        .ok_or(SpotcheckError::MalformedSlotHashes)?;
-    let bytes = data.get(start..start + ENTRY_LEN).ok_or(SpotcheckError::MalformedSlotHashes)?;
+    let start = index.checked_mul(ENTRY_LEN).and_then(|offset| offset.checked_add(8));
+    let end = start.and_then(|start| start.checked_add(ENTRY_LEN));
+    let (Some(start), Some(end)) = (start, end) else {
+        return err!(SpotcheckError::MalformedSlotHashes);
+    };
+    let bytes = data.get(start..end).ok_or(SpotcheckError::MalformedSlotHashes)?;
+    let (slot_bytes, hash) = bytes.split_at(8);
     let mut slot = [0u8; 8];
-    slot.copy_from_slice(&bytes[..8]);
-    Ok((u64::from_le_bytes(slot), &bytes[8..]))
+    slot.copy_from_slice(slot_bytes);
+    Ok((u64::from_le_bytes(slot), hash))
 }
 
 /// Finds the hash deciding `sample_slot` in the SlotHashes sysvar's data.
@@ -51,15 +54,15 @@ pub fn lookup(data: &[u8], sample_slot: u64) -> Result<SlotHashLookup> {
     require!(count > 0, SpotcheckError::SampleSlotNotReached);
     let (newest, _) = entry(data, 0)?;
     require!(newest >= sample_slot, SpotcheckError::SampleSlotNotReached);
-    let (oldest, _) = entry(data, count - 1)?;
+    let (oldest, _) = entry(data, count.checked_sub(1).ok_or(SpotcheckError::MalformedSlotHashes)?)?;
     if oldest > sample_slot {
         return Ok(SlotHashLookup::Expired);
     }
     // Newest first: find the last index whose slot is still >= sample_slot.
     // Invariant: entry(lo).slot >= sample_slot, entry(hi).slot < sample_slot or hi == count.
     let (mut lo, mut hi) = (0usize, count);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
+    while let Some(gap) = hi.checked_sub(lo).filter(|gap| *gap > 1) {
+        let mid = lo.checked_add(gap / 2).ok_or(SpotcheckError::MalformedSlotHashes)?;
         if entry(data, mid)?.0 >= sample_slot {
             lo = mid;
         } else {
@@ -85,6 +88,7 @@ pub fn is_sampled(lookup: SlotHashLookup, job: &Pubkey, sample_rate_bps: u16) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -15,29 +15,38 @@ pub struct JobAttest<'info> {
     pub job: Box<Account<'info, Job>>,
 }
 
+impl JobAttest<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.job.require_status(JobStatus::Submitted)?;
+        let now = Clock::get()?.slot;
+        require!(now <= self.job.attestation_deadline()?, SpotcheckError::VoteDeadlinePassed);
+        Ok(())
+    }
+}
+
 /// An oracle's completion proof: `complete` = the output is retrievable from
 /// the provider's endpoint and hashes to the commitment; `false` = withheld.
-/// A quorum of complete votes attests the job (the challenge window opens); a
-/// quorum of withheld votes is a liveness fault, cranked by `job_expire`.
+/// A quorum of complete votes attests the job: the challenge window opens and
+/// the sample slot is fixed at its end, so the provider has committed to
+/// serving (or not) before anybody can know the draw. A quorum of withheld
+/// votes is a liveness fault, cranked by `job_expire`.
+#[access_control(ctx.accounts.validate())]
 pub fn job_attest(ctx: Context<JobAttest>, complete: bool) -> Result<()> {
     let market = &ctx.accounts.market;
     let job = &mut ctx.accounts.job;
-    job.require_status(JobStatus::Submitted)?;
     let now = Clock::get()?.slot;
-    require!(now <= job.attestation_deadline()?, SpotcheckError::VoteDeadlinePassed);
     let oracle = ctx.accounts.oracle.key();
     let tally = job.votes.cast(market, &oracle, complete)?;
     emit!(JobAttestVoted { market: market.key(), job: job.key(), oracle, complete });
     match tally {
         Tally::Undecided => {}
         Tally::Yes => {
-            job.status = JobStatus::Attested;
-            job.attested_slot = now;
-            job.votes = Default::default(); // the verdict round starts empty
+            job.attest(now)?;
             emit!(JobAttested {
                 market: market.key(),
                 job: job.key(),
                 challenge_window_end: job.challenge_window_end()?,
+                sample_slot: job.sample_slot,
             });
         }
         Tally::No => {
@@ -45,5 +54,5 @@ pub fn job_attest(ctx: Context<JobAttest>, complete: bool) -> Result<()> {
             emit!(JobWithheld { market: market.key(), job: job.key(), provider: job.provider });
         }
     }
-    Ok(())
+    job.invariant()
 }

@@ -41,12 +41,19 @@ pub struct JobCancel<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+impl JobCancel<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.job.require_status(JobStatus::Open)
+    }
+}
+
 /// Cancels a job no provider has claimed: the whole escrow and the rent go back.
 /// Allowed while paused.
+#[access_control(ctx.accounts.validate())]
 pub fn job_cancel(ctx: Context<JobCancel>) -> Result<()> {
-    ctx.accounts.job.require_status(JobStatus::Open)?;
     let price = ctx.accounts.job.price;
     ctx.accounts.market.sub_escrowed(price)?;
+    ctx.accounts.market.invariant()?;
     let accounts = &ctx.accounts;
     Vault::new(&accounts.market, &accounts.escrow_vault, &accounts.payment_mint, &accounts.token_program)
         .pay(&accounts.client_token.to_account_info(), price)?;

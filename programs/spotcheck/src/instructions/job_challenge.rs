@@ -20,7 +20,8 @@ pub struct JobChallenge<'info> {
     #[account(address = market.payment_mint @ SpotcheckError::WrongMint)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
-    /// The challenger's payment-token account: the bond comes from it and goes back to it.
+    /// The challenger's payment-token account the bond comes from (it may come
+    /// back to any payment-token account of the challenger's).
     #[account(
         mut,
         constraint = challenger_token.mint == market.payment_mint @ SpotcheckError::WrongMint,
@@ -35,15 +36,24 @@ pub struct JobChallenge<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+impl JobChallenge<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let job = &self.job;
+        job.require_status(JobStatus::Attested)?;
+        require!(!job.is_challenged(), SpotcheckError::AlreadyChallenged);
+        let now = Clock::get()?.slot;
+        require!(now < job.challenge_window_end()?, SpotcheckError::ChallengeWindowClosed);
+        Ok(())
+    }
+}
+
 /// Disputes an attested result inside the challenge window, posting the job's
-/// challenge bond. The oracles must then re-execute it and vote.
+/// challenge bond. The oracles must then re-execute it and vote within the
+/// verdict timeout from now. The window closes before the sample slot, so a
+/// challenger (the provider itself included) never knows the draw.
+#[access_control(ctx.accounts.validate())]
 pub fn job_challenge(ctx: Context<JobChallenge>) -> Result<()> {
-    let job = &ctx.accounts.job;
-    job.require_status(JobStatus::Attested)?;
-    require!(!job.is_challenged(), SpotcheckError::AlreadyChallenged);
-    let now = Clock::get()?.slot;
-    require!(now < job.challenge_window_end()?, SpotcheckError::ChallengeWindowClosed);
-    let bond = job.terms.challenge_bond;
+    let bond = ctx.accounts.job.terms.challenge_bond;
 
     let accounts = &ctx.accounts;
     transfer_in(&TokenTransfer {
@@ -56,12 +66,18 @@ pub fn job_challenge(ctx: Context<JobChallenge>) -> Result<()> {
         decimals: accounts.payment_mint.decimals,
     })?;
     ctx.accounts.market.add_escrowed(bond)?;
+    ctx.accounts.market.invariant()?;
     let challenger = ctx.accounts.challenger.key();
-    let challenger_token = ctx.accounts.challenger_token.key();
+    let now = Clock::get()?.slot;
     let job = &mut ctx.accounts.job;
-    job.challenger = challenger;
-    job.challenger_token = challenger_token;
-    job.bond = bond;
-    emit!(JobChallenged { market: job.market, job: job.key(), challenger, bond });
+    job.challenge(challenger, bond, now);
+    job.invariant()?;
+    emit!(JobChallenged {
+        market: job.market,
+        job: job.key(),
+        challenger,
+        bond,
+        verdict_deadline: job.verdict_deadline()?,
+    });
     Ok(())
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::SpotcheckError;
 use crate::events::JobClaimed;
-use crate::math::mul_bps;
+use crate::math::mul_bps_ceil;
 use crate::state::{Job, JobStatus, Market, Provider};
 
 #[derive(Accounts)]
@@ -23,14 +23,21 @@ pub struct JobClaim<'info> {
     pub job: Box<Account<'info, Job>>,
 }
 
+impl JobClaim<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require!(!self.market.paused, SpotcheckError::MarketPaused);
+        self.job.require_status(JobStatus::Open)
+    }
+}
+
 /// A provider's worker takes an open job, locking collateral = price x the
-/// collateral ratio (from the job's terms) out of the provider's free stake.
+/// collateral ratio (from the job's terms, rounded up: never less than the
+/// market's proof-of-sampling check assumed) out of the provider's free stake.
+#[access_control(ctx.accounts.validate())]
 pub fn job_claim(ctx: Context<JobClaim>) -> Result<()> {
     let market = &ctx.accounts.market;
-    require!(!market.paused, SpotcheckError::MarketPaused);
     let job = &mut ctx.accounts.job;
-    job.require_status(JobStatus::Open)?;
-    let collateral = mul_bps(job.price, u64::from(job.terms.collateral_ratio_bps))?;
+    let collateral = mul_bps_ceil(job.price, u64::from(job.terms.collateral_ratio_bps))?;
     let provider = &mut ctx.accounts.provider;
     provider.lock_collateral(collateral, market.params.min_provider_stake)?;
     provider.invariant()?;
@@ -40,6 +47,7 @@ pub fn job_claim(ctx: Context<JobClaim>) -> Result<()> {
     job.provider = provider.key();
     job.collateral = collateral;
     job.claimed_slot = now;
+    job.invariant()?;
     emit!(JobClaimed {
         market: market.key(),
         job: job.key(),

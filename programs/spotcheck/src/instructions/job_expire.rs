@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::error::SpotcheckError;
 use crate::events::{JobExpired, ProviderJailed};
 use crate::instructions::job_end::*;
-use crate::math::share;
+use crate::math::{share, share_ceil};
 use crate::state::JobStatus;
 
 #[derive(Accounts)]
@@ -27,24 +27,23 @@ impl JobExpire<'_> {
     }
 }
 
-/// Permissionless, on a liveness fault: the client is refunded, the
-/// market's liveness share of the collateral is slashed (the client's share to
-/// the client, the rest to the treasury), the remainder unlocks; the provider's
-/// fault counter goes up. The job closes.
+/// Permissionless, on a liveness fault: the client is refunded, the market's
+/// liveness share of the collateral (rounded up, so never zero) is slashed —
+/// the client's share to the client, the rest kept as the treasury's — and
+/// the remainder unlocks; the provider's fault counter goes up. The job closes.
 #[access_control(ctx.accounts.validate())]
 pub fn job_expire(ctx: Context<JobExpire>) -> Result<()> {
     let job = &ctx.accounts.penalty.end.job;
     let withheld = job.status == JobStatus::Withheld;
-    let slashed = share(job.collateral, job.terms.liveness_slash_bps);
-    let to_client = share(slashed, job.terms.slash_split.client_bps);
-    let to_treasury = slashed - to_client;
+    let slashed = share_ceil(job.collateral, job.terms.liveness_slash_bps);
+    let shares = SlashShares::new(slashed, share(slashed, job.terms.slash_split.client_bps), 0)?;
 
-    let jailed = ctx.accounts.penalty.book_slash(slashed)?;
+    let jailed = ctx.accounts.penalty.book_slash(&shares)?;
     let provider = &mut ctx.accounts.penalty.end.provider;
     provider.jobs_failed = provider.jobs_failed.saturating_add(1);
 
     let penalty = &ctx.accounts.penalty;
-    penalty.pay_client_and_treasury(to_client, to_treasury)?;
+    penalty.pay_client(shares.to_client)?;
     let end = &penalty.end;
     emit!(JobExpired {
         market: end.market.key(),
@@ -52,8 +51,9 @@ pub fn job_expire(ctx: Context<JobExpire>) -> Result<()> {
         provider: end.provider.key(),
         withheld,
         refund: end.job.price,
-        to_client,
-        to_treasury,
+        slashed,
+        to_client: shares.to_client,
+        to_treasury: shares.to_treasury,
     });
     if jailed {
         emit!(ProviderJailed { market: end.market.key(), provider: end.provider.key(), faults: end.provider.faults });

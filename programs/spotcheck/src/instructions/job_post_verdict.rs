@@ -23,16 +23,24 @@ pub struct JobPostVerdict<'info> {
     pub job: Box<Account<'info, Job>>,
 }
 
+impl JobPostVerdict<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let job = &self.job;
+        job.require_status(JobStatus::Attested)?;
+        require!(job.needs_review(), SpotcheckError::NothingToJudge);
+        let now = Clock::get()?.slot;
+        require!(now <= job.verdict_deadline()?, SpotcheckError::VoteDeadlinePassed);
+        Ok(())
+    }
+}
+
 /// An oracle's verdict on a sampled or challenged job. A quorum of passes
 /// verifies it (`job_settle` pays the provider); a quorum of fails rejects it
 /// (`job_slash` slashes the provider).
+#[access_control(ctx.accounts.validate())]
 pub fn job_post_verdict(ctx: Context<JobPostVerdict>, args: JobPostVerdictArgs) -> Result<()> {
     let market = &ctx.accounts.market;
     let job = &mut ctx.accounts.job;
-    job.require_status(JobStatus::Attested)?;
-    require!(job.needs_review(), SpotcheckError::NothingToJudge);
-    let now = Clock::get()?.slot;
-    require!(now <= job.verdict_deadline()?, SpotcheckError::VoteDeadlinePassed);
     let oracle = ctx.accounts.oracle.key();
     let tally = job.votes.cast(market, &oracle, args.pass)?;
     emit!(JobVerdictVoted {
@@ -49,6 +57,7 @@ pub fn job_post_verdict(ctx: Context<JobPostVerdict>, args: JobPostVerdictArgs) 
     };
     job.status = if pass { JobStatus::Verified } else { JobStatus::Rejected };
     job.evidence_hash = args.evidence_hash;
+    job.invariant()?;
     emit!(JobVerdictReached {
         market: market.key(),
         job: job.key(),

@@ -16,25 +16,38 @@ pub struct JobRevealSample<'info> {
     pub slot_hashes: UncheckedAccount<'info>,
 }
 
+impl JobRevealSample<'_> {
+    /// Only an attested job has a sample slot, and only once it has passed
+    /// does its hash exist.
+    pub fn validate(&self) -> Result<()> {
+        let job = &self.job;
+        job.require_status(JobStatus::Attested)?;
+        require!(job.sample == SampleDraw::Pending, SpotcheckError::SampleAlreadyRevealed);
+        let now = Clock::get()?.slot;
+        require!(now > job.sample_slot, SpotcheckError::SampleSlotNotReached);
+        Ok(())
+    }
+}
+
 /// Permissionless: decides whether the job is re-executed, from the hash of
-/// its sample slot mixed with the job's address (see `sampling`).
+/// its sample slot (the first slot after the challenge window) mixed with the
+/// job's address (see `sampling`). A selected job's verdict clock starts now.
+#[access_control(ctx.accounts.validate())]
 pub fn job_reveal_sample(ctx: Context<JobRevealSample>) -> Result<()> {
     let job = &mut ctx.accounts.job;
-    require!(matches!(job.status, JobStatus::Submitted | JobStatus::Attested), SpotcheckError::WrongJobStatus);
-    require!(job.sample == SampleDraw::Pending, SpotcheckError::SampleAlreadyRevealed);
     let now = Clock::get()?.slot;
-    require!(now > job.sample_slot, SpotcheckError::SampleSlotNotReached);
-
     let data = ctx.accounts.slot_hashes.try_borrow_data()?;
     let lookup = sampling::lookup(&data, job.sample_slot)?;
     let job_key = job.key();
     let sampled = sampling::is_sampled(lookup, &job_key, job.terms.sample_rate_bps);
-    job.sample = if sampled { SampleDraw::Selected } else { SampleDraw::Skipped };
+    job.record_draw(sampled, now);
+    job.invariant()?;
     emit!(JobSampleRevealed {
         market: job.market,
         job: job_key,
         sampled,
         slot_hash_expired: lookup == SlotHashLookup::Expired,
+        verdict_deadline: if job.needs_review() { job.verdict_deadline()? } else { 0 },
     });
     Ok(())
 }

@@ -4,37 +4,35 @@ use anchor_spl::token_interface::TokenAccount;
 use crate::error::SpotcheckError;
 use crate::events::JobSettled;
 use crate::instructions::job_end::*;
-use crate::math::{mul_bps, share};
-use crate::state::{JobStatus, SampleDraw};
+use crate::math::{mul_bps_ceil, share};
+use crate::state::{JobStatus, SampleDraw, TreasurySide};
 
 #[derive(Accounts)]
 pub struct JobSettle<'info> {
     pub end: JobEnd<'info>,
 
-    /// The provider's payment-token account, owned by its stake wallet.
+    /// Any payment-token account owned by the provider's stake wallet.
     #[account(
         mut,
         constraint = provider_payout.mint == end.market.payment_mint @ SpotcheckError::WrongMint,
         constraint = provider_payout.owner == end.provider.stake_wallet @ SpotcheckError::WrongRecipient,
     )]
     pub provider_payout: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(mut, dup, address = end.market.treasury @ SpotcheckError::WrongRecipient)]
-    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
 impl JobSettle<'_> {
     /// Settles once nothing is pending: a verified job at once; an attested
-    /// one that was neither sampled nor challenged once its window has closed.
+    /// one that was neither sampled nor challenged once its window has closed
+    /// and the draw skipped it.
     pub fn validate(&self) -> Result<()> {
         let job = &self.end.job;
         match job.status {
             JobStatus::Verified => Ok(()),
             JobStatus::Attested => {
                 require!(!job.needs_review(), SpotcheckError::VerdictPending);
-                require!(job.sample != SampleDraw::Pending, SpotcheckError::SampleNotRevealed);
                 let now = Clock::get()?.slot;
                 require!(now >= job.challenge_window_end()?, SpotcheckError::ChallengeWindowOpen);
+                require!(job.sample != SampleDraw::Pending, SpotcheckError::SampleNotRevealed);
                 Ok(())
             }
             _ => err!(SpotcheckError::WrongJobStatus),
@@ -42,16 +40,17 @@ impl JobSettle<'_> {
     }
 }
 
-/// Permissionless: pays the provider price − fee and the treasury the fee,
-/// unlocks the collateral, shares a failed challenger's bond between provider
-/// and treasury, and closes the job (rent back to the client).
+/// Permissionless: pays the provider price − fee (the fee rounds up and stays
+/// in the escrow vault as the treasury's), unlocks the collateral, shares a
+/// failed challenger's bond between provider and treasury, and closes the job
+/// (rent back to the client).
 #[access_control(ctx.accounts.validate())]
 pub fn job_settle(ctx: Context<JobSettle>) -> Result<()> {
     let job = &ctx.accounts.end.job;
-    let fee = mul_bps(job.price, u64::from(job.terms.fee_bps))?;
+    let fee = mul_bps_ceil(job.price, u64::from(job.terms.fee_bps))?.min(job.price);
     let to_provider = job.price.checked_sub(fee).ok_or(SpotcheckError::MathOverflow)?;
     let bond_to_provider = share(job.bond, job.terms.failed_bond_provider_bps);
-    let bond_to_treasury = job.bond - bond_to_provider;
+    let bond_to_treasury = job.bond.checked_sub(bond_to_provider).ok_or(SpotcheckError::MathOverflow)?;
     let verified = job.status == JobStatus::Verified;
     let collateral = job.collateral;
 
@@ -62,15 +61,14 @@ pub fn job_settle(ctx: Context<JobSettle>) -> Result<()> {
     if verified {
         provider.jobs_verified = provider.jobs_verified.saturating_add(1);
     }
-    provider.invariant()?;
     end.release_escrow()?;
+    let to_treasury = fee.checked_add(bond_to_treasury).ok_or(SpotcheckError::MathOverflow)?;
+    end.market.credit_treasury(TreasurySide::Payment, to_treasury)?;
+    end.invariants()?;
 
     let accounts = &ctx.accounts;
-    let escrow = accounts.end.escrow();
     let to_payout = to_provider.checked_add(bond_to_provider).ok_or(SpotcheckError::MathOverflow)?;
-    escrow.pay(&accounts.provider_payout.to_account_info(), to_payout)?;
-    let to_treasury = fee.checked_add(bond_to_treasury).ok_or(SpotcheckError::MathOverflow)?;
-    escrow.pay(&accounts.treasury.to_account_info(), to_treasury)?;
+    accounts.end.escrow().pay(&accounts.provider_payout.to_account_info(), to_payout)?;
 
     emit!(JobSettled {
         market: accounts.end.market.key(),

@@ -11,11 +11,16 @@ use crate::state::JobStatus;
 pub struct JobSlash<'info> {
     pub penalty: JobPenalty<'info>,
 
-    /// Where the challenger's bond came from, if there is a challenger: refunded.
-    #[account(mut, dup, address = penalty.end.job.challenger_token @ SpotcheckError::WrongRecipient)]
+    /// With a challenger: any payment-token account of the challenger's; its bond is refunded here.
+    #[account(
+        mut,
+        dup,
+        constraint = challenger_token.mint == penalty.end.market.payment_mint @ SpotcheckError::WrongMint,
+        constraint = challenger_token.owner == penalty.end.job.challenger @ SpotcheckError::WrongRecipient,
+    )]
     pub challenger_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 
-    /// The challenger's stake-token account, if there is a challenger: its reward.
+    /// With a challenger: any stake-token account of the challenger's; its reward.
     #[account(
         mut,
         dup,
@@ -39,29 +44,29 @@ impl JobSlash<'_> {
 
 /// Permissionless, after a fail verdict: the client gets the escrow back plus
 /// compensation, the challenger (if any) its bond back plus a reward, the
-/// treasury the rest of the collateral; the provider's fault counter goes up
-/// and it is jailed at the market's limit. The job closes.
+/// treasury the rest of the collateral (kept in the stake vault); the
+/// provider's fault counter goes up and it is jailed at the market's limit.
+/// The job closes.
 #[access_control(ctx.accounts.validate())]
 pub fn job_slash(ctx: Context<JobSlash>) -> Result<()> {
     let job = &ctx.accounts.penalty.end.job;
     let challenged = job.is_challenged();
     let (bond, collateral, split) = (job.bond, job.collateral, job.terms.slash_split);
-    let to_client = share(collateral, split.client_bps);
     let to_challenger = if challenged { share(collateral, split.challenger_bps) } else { 0 };
-    let to_treasury = collateral - to_client - to_challenger;
+    let shares = SlashShares::new(collateral, share(collateral, split.client_bps), to_challenger)?;
 
-    let jailed = ctx.accounts.penalty.book_slash(collateral)?;
+    let jailed = ctx.accounts.penalty.book_slash(&shares)?;
     let provider = &mut ctx.accounts.penalty.end.provider;
     provider.jobs_slashed = provider.jobs_slashed.saturating_add(1);
 
     let accounts = &ctx.accounts;
     let penalty = &accounts.penalty;
-    penalty.pay_client_and_treasury(to_client, to_treasury)?;
+    penalty.pay_client(shares.to_client)?;
     if challenged
         && let (Some(bond_back), Some(reward)) = (&accounts.challenger_token, &accounts.challenger_stake_token)
     {
         penalty.end.escrow().pay(&bond_back.to_account_info(), bond)?;
-        penalty.stake().pay(&reward.to_account_info(), to_challenger)?;
+        penalty.stake().pay(&reward.to_account_info(), shares.to_challenger)?;
     }
 
     let end = &penalty.end;
@@ -70,9 +75,9 @@ pub fn job_slash(ctx: Context<JobSlash>) -> Result<()> {
         job: end.job.key(),
         provider: end.provider.key(),
         refund: end.job.price,
-        to_client,
-        to_challenger,
-        to_treasury,
+        to_client: shares.to_client,
+        to_challenger: shares.to_challenger,
+        to_treasury: shares.to_treasury,
         bond_refund: bond,
         evidence_hash: end.job.evidence_hash,
     });

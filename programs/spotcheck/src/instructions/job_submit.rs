@@ -19,6 +19,7 @@ pub struct JobSubmitArgs {
 }
 
 #[derive(Accounts)]
+#[instruction(nonce: u64)]
 pub struct JobSubmit<'info> {
     /// Signs, pays the escrow and the job account's rent; gets both back at the end.
     #[account(mut)]
@@ -34,7 +35,7 @@ pub struct JobSubmit<'info> {
         init,
         payer = client,
         space = 8 + Job::INIT_SPACE,
-        seeds = [JOB_SEED, market.key().as_ref(), &market.job_count.to_le_bytes()],
+        seeds = [JOB_SEED, market.key().as_ref(), client.key().as_ref(), &nonce.to_le_bytes()],
         bump,
     )]
     pub job: Box<Account<'info, Job>>,
@@ -60,8 +61,12 @@ pub struct JobSubmit<'info> {
 }
 
 impl JobSubmit<'_> {
-    /// Checks the request; returns its price.
-    pub fn validate(&self, args: &JobSubmitArgs) -> Result<u64> {
+    /// The job's price: the model's price per token times the budget.
+    pub fn price(&self, args: &JobSubmitArgs) -> Result<u64> {
+        Ok(self.model.price_per_token.checked_mul(u64::from(args.token_budget)).ok_or(SpotcheckError::PriceOverflow)?)
+    }
+
+    pub fn validate(&self, args: &JobSubmitArgs) -> Result<()> {
         require!(!self.market.paused, SpotcheckError::MarketPaused);
         require!(self.model.active, SpotcheckError::ModelInactive);
         require!(
@@ -72,19 +77,17 @@ impl JobSubmit<'_> {
             args.token_budget >= 1 && args.token_budget <= self.model.max_tokens,
             SpotcheckError::TokenBudgetOutOfRange
         );
-        let price = self
-            .model
-            .price_per_token
-            .checked_mul(u64::from(args.token_budget))
-            .ok_or(SpotcheckError::PriceOverflow)?;
-        require!(price <= args.max_price, SpotcheckError::PriceAboveMax);
-        Ok(price)
+        require!(self.price(args)? <= args.max_price, SpotcheckError::PriceAboveMax);
+        Ok(())
     }
 }
 
-/// Submits a job and escrows its price in the same transaction.
-pub fn job_submit(ctx: Context<JobSubmit>, args: JobSubmitArgs) -> Result<()> {
-    let price = ctx.accounts.validate(&args)?;
+/// Submits a job at `[JOB_SEED, market, client, nonce]` and escrows its price
+/// in the same transaction. The client picks `nonce` (any value it hasn't used
+/// in this market), so no two clients ever race for an address.
+#[access_control(ctx.accounts.validate(&args))]
+pub fn job_submit(ctx: Context<JobSubmit>, nonce: u64, args: JobSubmitArgs) -> Result<()> {
+    let price = ctx.accounts.price(&args)?;
     let accounts = &ctx.accounts;
     transfer_in(&TokenTransfer {
         token_program: &accounts.token_program.to_account_info(),
@@ -98,12 +101,13 @@ pub fn job_submit(ctx: Context<JobSubmit>, args: JobSubmitArgs) -> Result<()> {
 
     let now = Clock::get()?.slot;
     let market = &mut ctx.accounts.market;
-    let job_id = market.next_job_id()?;
+    market.count_job()?;
     market.add_escrowed(price)?;
+    market.invariant()?;
     let job = Job {
         market: market.key(),
-        job_id,
         client: ctx.accounts.client.key(),
+        nonce,
         model: ctx.accounts.model.key(),
         weights_hash: ctx.accounts.model.weights_hash,
         prompt_hash: hash(args.prompt.as_bytes()).to_bytes(),
@@ -118,13 +122,13 @@ pub fn job_submit(ctx: Context<JobSubmit>, args: JobSubmitArgs) -> Result<()> {
         claimed_slot: 0,
         result_slot: 0,
         attested_slot: 0,
+        review_slot: 0,
         output_hash: [0; 32],
         trace_root: [0; 32],
         token_count: 0,
         sample_slot: 0,
         sample: SampleDraw::Pending,
         challenger: Pubkey::default(),
-        challenger_token: Pubkey::default(),
         bond: 0,
         votes: Votes::default(),
         evidence_hash: [0; 32],
@@ -133,14 +137,15 @@ pub fn job_submit(ctx: Context<JobSubmit>, args: JobSubmitArgs) -> Result<()> {
     emit!(JobSubmitted {
         market: job.market,
         job: ctx.accounts.job.key(),
-        job_id,
         client: job.client,
+        nonce,
         model: job.model,
         weights_hash: job.weights_hash,
         prompt_hash: job.prompt_hash,
         token_budget: job.token_budget,
         price,
     });
+    job.invariant()?;
     ctx.accounts.job.set_inner(job);
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::state::{Job, JobStatus, Provider};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone)]
 pub struct JobSubmitResultArgs {
-    /// SHA-256 over (model id, prompt hash, generated tokens); see worker/README.md.
+    /// SHA-256 over (model id, prompt hash, generated tokens); see the engine's README.
     pub output_hash: [u8; 32],
     /// Merkle root over per-(token, layer) activation hashes.
     pub trace_root: [u8; 32],
@@ -26,14 +26,24 @@ pub struct JobSubmitResult<'info> {
     pub job: Box<Account<'info, Job>>,
 }
 
-/// Commits the result before the deadline, and fixes the future slot whose
-/// hash will decide whether the job is re-executed.
+impl JobSubmitResult<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.job.require_status(JobStatus::Claimed)?;
+        let now = Clock::get()?.slot;
+        require!(now <= self.job.result_deadline()?, SpotcheckError::ResultDeadlinePassed);
+        Ok(())
+    }
+}
+
+/// Commits the result before the deadline. The oracles then check it is
+/// served and matches; only after that, and after the challenge window, is the
+/// sampling draw fixed.
+#[access_control(ctx.accounts.validate())]
 pub fn job_submit_result(ctx: Context<JobSubmitResult>, args: JobSubmitResultArgs) -> Result<()> {
     let job = &mut ctx.accounts.job;
-    job.require_status(JobStatus::Claimed)?;
     let now = Clock::get()?.slot;
-    require!(now <= job.result_deadline()?, SpotcheckError::ResultDeadlinePassed);
     job.commit_result(args.output_hash, args.trace_root, args.token_count, now)?;
+    job.invariant()?;
     emit!(JobResultSubmitted {
         market: job.market,
         job: job.key(),
@@ -41,7 +51,6 @@ pub fn job_submit_result(ctx: Context<JobSubmitResult>, args: JobSubmitResultArg
         output_hash: job.output_hash,
         trace_root: job.trace_root,
         token_count: job.token_count,
-        sample_slot: job.sample_slot,
         attestation_deadline: job.attestation_deadline()?,
     });
     Ok(())

@@ -10,7 +10,7 @@ use crate::state::JobStatus;
 pub struct JobUnwind<'info> {
     pub end: JobEnd<'info>,
 
-    /// The client's payment-token account: the escrow is refunded here.
+    /// Any payment-token account of the client: the escrow is refunded here.
     #[account(
         mut,
         constraint = client_token.mint == end.market.payment_mint @ SpotcheckError::WrongMint,
@@ -18,14 +18,20 @@ pub struct JobUnwind<'info> {
     )]
     pub client_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    /// Where the challenger's bond came from, if there is a challenger: refunded.
-    #[account(mut, dup, address = end.job.challenger_token @ SpotcheckError::WrongRecipient)]
+    /// With a challenger: any payment-token account of the challenger's; its bond is refunded here.
+    #[account(
+        mut,
+        dup,
+        constraint = challenger_token.mint == end.market.payment_mint @ SpotcheckError::WrongMint,
+        constraint = challenger_token.owner == end.job.challenger @ SpotcheckError::WrongRecipient,
+    )]
     pub challenger_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 }
 
 impl JobUnwind<'_> {
     /// The oracles stayed silent: no attestation quorum by its deadline, or no
-    /// verdict quorum on a sampled or challenged job by the verdict deadline.
+    /// verdict quorum on a sampled or challenged job within the verdict
+    /// timeout of when the verdict became needed.
     pub fn validate(&self) -> Result<()> {
         let job = &self.end.job;
         let now = Clock::get()?.slot;
@@ -46,15 +52,15 @@ impl JobUnwind<'_> {
 /// Permissionless, when the oracle set failed to decide in time: everything
 /// goes back without fault to anyone. The client is refunded, a challenger's
 /// bond returned, the collateral unlocked; oracle downtime never costs an
-/// honest provider or client anything. The job closes.
+/// honest provider's stake or a client's escrow. The job closes.
 #[access_control(ctx.accounts.validate())]
 pub fn job_unwind(ctx: Context<JobUnwind>) -> Result<()> {
     let (price, bond, collateral) =
         (ctx.accounts.end.job.price, ctx.accounts.end.job.bond, ctx.accounts.end.job.collateral);
     let end = &mut ctx.accounts.end;
     end.provider.release_collateral(collateral)?;
-    end.provider.invariant()?;
     end.release_escrow()?;
+    end.invariants()?;
 
     let accounts = &ctx.accounts;
     let escrow = accounts.end.escrow();

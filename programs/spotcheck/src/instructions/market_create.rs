@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{ESCROW_VAULT_SEED, MARKET_SEED, MAX_ORACLES, STAKE_VAULT_SEED};
-use crate::error::SpotcheckError;
 use crate::events::MarketCreated;
 use crate::state::{Market, MarketParams};
 use crate::token::require_plain_mint;
@@ -57,17 +56,6 @@ pub struct MarketCreate<'info> {
     )]
     pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(
-        constraint = treasury.mint == payment_mint.key() @ SpotcheckError::WrongTreasuryMint,
-    )]
-    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    /// Receives the treasury's share of slashed collateral; may be `treasury` itself when the mints are the same.
-    #[account(
-        constraint = stake_treasury.mint == stake_mint.key() @ SpotcheckError::WrongTreasuryMint,
-    )]
-    pub stake_treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-
     pub stake_token_program: Interface<'info, TokenInterface>,
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
@@ -82,7 +70,8 @@ impl MarketCreate<'_> {
     }
 }
 
-/// Creates a market with its two vaults; the authority then adds oracles and models.
+/// Creates a market with its two vaults, which also hold what the market earns
+/// (`market_withdraw_treasury`); the authority then adds oracles and models.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Result<()> {
     let accounts = &ctx.accounts;
@@ -95,8 +84,6 @@ pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Resu
         payment_token_program: accounts.payment_token_program.key(),
         stake_vault: accounts.stake_vault.key(),
         escrow_vault: accounts.escrow_vault.key(),
-        treasury: accounts.treasury.key(),
-        stake_treasury: accounts.stake_treasury.key(),
         params: args.params,
         oracles: Vec::with_capacity(MAX_ORACLES),
         quorum: 0,
@@ -105,6 +92,8 @@ pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Resu
         job_count: 0,
         total_staked: 0,
         total_escrowed: 0,
+        treasury_payment: 0,
+        treasury_stake: 0,
         bump: ctx.bumps.market,
         stake_vault_bump: ctx.bumps.stake_vault,
         escrow_vault_bump: ctx.bumps.escrow_vault,
@@ -115,10 +104,9 @@ pub fn market_create(ctx: Context<MarketCreate>, args: MarketCreateArgs) -> Resu
         market_id: args.market_id,
         stake_mint: market.stake_mint,
         payment_mint: market.payment_mint,
-        treasury: market.treasury,
-        stake_treasury: market.stake_treasury,
         params: args.params,
     });
+    market.invariant()?;
     ctx.accounts.market.set_inner(market);
     Ok(())
 }

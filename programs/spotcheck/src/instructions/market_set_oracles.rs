@@ -20,10 +20,18 @@ pub struct MarketSetOracles<'info> {
     pub market: Box<Account<'info, Market>>,
 }
 
+impl MarketSetOracles<'_> {
+    pub fn validate(&self, args: &MarketSetOraclesArgs) -> Result<()> {
+        Market::check_oracle_set(&args.oracles, args.quorum)
+    }
+}
+
 /// Replaces the market's oracle set and quorum.
+#[access_control(ctx.accounts.validate(&args))]
 pub fn market_set_oracles(ctx: Context<MarketSetOracles>, args: MarketSetOraclesArgs) -> Result<()> {
     let market = &mut ctx.accounts.market;
     market.set_oracles(args.oracles, args.quorum)?;
+    market.invariant()?;
     emit!(OraclesSet {
         market: market.key(),
         oracles: market.oracles.clone(),

@@ -18,6 +18,7 @@ pub struct MarketSetPaused<'info> {
 pub fn market_set_paused(ctx: Context<MarketSetPaused>, paused: bool) -> Result<()> {
     let market = &mut ctx.accounts.market;
     market.paused = paused;
+    market.invariant()?;
     emit!(MarketPausedSet { market: market.key(), paused });
     Ok(())
 }

@@ -49,6 +49,7 @@ impl ProviderRegister<'_> {
 #[access_control(ctx.accounts.validate(&args))]
 pub fn provider_register(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Result<()> {
     let market = ctx.accounts.market.key();
+    let now = Clock::get()?.slot;
     let stake_wallet = ctx.accounts.stake_wallet.key();
     let provider = &mut ctx.accounts.provider;
     provider.set_inner(Provider {
@@ -66,8 +67,10 @@ pub fn provider_register(ctx: Context<ProviderRegister>, args: ProviderRegisterA
         jobs_slashed: 0,
         faults: 0,
         status: ProviderStatus::Active,
+        registered_slot: now,
         bump: ctx.bumps.provider,
     });
+    provider.invariant()?;
     emit!(ProviderRegistered {
         market,
         provider: provider.key(),

@@ -18,9 +18,18 @@ pub struct ProviderRequestUnstake<'info> {
     pub provider: Box<Account<'info, Provider>>,
 }
 
+impl ProviderRequestUnstake<'_> {
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        require!(amount > 0, SpotcheckError::ZeroAmount);
+        require!(amount <= self.provider.free_stake()?, SpotcheckError::UnstakeExceedsFreeStake);
+        Ok(())
+    }
+}
+
 /// Starts unbonding `amount` of free stake (never locked collateral). It can
 /// be withdrawn after the market's unbonding period, which outlasts any job
 /// the stake could still be answerable for. Allowed while paused.
+#[access_control(ctx.accounts.validate(amount))]
 pub fn provider_request_unstake(ctx: Context<ProviderRequestUnstake>, amount: u64) -> Result<()> {
     let now = Clock::get()?.slot;
     let unbonding_slots = ctx.accounts.market.params.unbonding_slots;

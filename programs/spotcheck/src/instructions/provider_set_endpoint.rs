@@ -12,9 +12,15 @@ pub struct ProviderSetEndpoint<'info> {
     pub provider: Box<Account<'info, Provider>>,
 }
 
+impl ProviderSetEndpoint<'_> {
+    pub fn validate(&self, endpoint: &str) -> Result<()> {
+        validate_endpoint(endpoint)
+    }
+}
+
 /// Moves the provider's output endpoint.
+#[access_control(ctx.accounts.validate(&endpoint))]
 pub fn provider_set_endpoint(ctx: Context<ProviderSetEndpoint>, endpoint: String) -> Result<()> {
-    validate_endpoint(&endpoint)?;
     let provider = &mut ctx.accounts.provider;
     provider.endpoint = endpoint;
     emit!(ProviderEndpointSet {

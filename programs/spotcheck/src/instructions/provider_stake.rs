@@ -73,6 +73,7 @@ pub fn provider_stake(ctx: Context<ProviderStake>, amount: u64) -> Result<()> {
     provider.add_stake(amount)?;
     provider.invariant()?;
     ctx.accounts.market.add_staked(amount)?;
+    ctx.accounts.market.invariant()?;
     emit!(ProviderStaked { market: provider.market, provider: provider.key(), amount, staked: provider.staked });
     Ok(())
 }

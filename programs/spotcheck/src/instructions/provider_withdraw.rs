@@ -37,13 +37,24 @@ pub struct ProviderWithdraw<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+impl ProviderWithdraw<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let provider = &self.provider;
+        require!(provider.pending_unstake > 0, SpotcheckError::NothingToWithdraw);
+        require!(Clock::get()?.slot >= provider.unstake_release_slot, SpotcheckError::StillUnbonding);
+        Ok(())
+    }
+}
+
 /// Pays out the whole pending unstake once its unbonding period has passed.
 /// Allowed while paused: a pause never traps stake.
+#[access_control(ctx.accounts.validate())]
 pub fn provider_withdraw(ctx: Context<ProviderWithdraw>) -> Result<()> {
     let now = Clock::get()?.slot;
     let amount = ctx.accounts.provider.withdraw(now)?;
     ctx.accounts.provider.invariant()?;
     ctx.accounts.market.sub_staked(amount)?;
+    ctx.accounts.market.invariant()?;
 
     let accounts = &ctx.accounts;
     accounts.market.with_signer(|signer| {

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_PROMPT_LEN, SAMPLE_SLOT_DELAY};
+use crate::constants::MAX_PROMPT_LEN;
 use crate::error::SpotcheckError;
 use crate::state::{Market, MarketParams};
 
@@ -11,9 +11,10 @@ use crate::state::{Market, MarketParams};
 /// Open -claim-> Claimed -submit_result-> Submitted -attest(quorum)-> Attested
 ///                  |                        |  \-attest(withheld quorum)-> Withheld -expire-> (slash liveness share)
 ///            expire (deadline)         unwind (no quorum by deadline)
-///                                                 Attested: sampled or challenged? no -> settle
-///                                                           yes -> verdict(quorum) -> Verified -settle->
-///                                                                                  -> Rejected -slash->
+///     Attested: challenge window, then the draw (from the hash of the slot the window ends at)
+///               neither sampled nor challenged -> settle
+///               sampled or challenged -> verdict(quorum) -> Verified -settle->
+///                                                      -> Rejected -slash->
 /// ```
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobStatus {
@@ -71,7 +72,9 @@ impl Votes {
         if self.oracle_set_version != market.oracle_set_version {
             *self = Votes { oracle_set_version: market.oracle_set_version, yes: 0, no: 0 };
         }
-        let bit = 1u8 << index;
+        // `index` < MAX_ORACLES = 8, so the shift never overflows.
+        let bit =
+            u32::try_from(index).ok().and_then(|index| 1u8.checked_shl(index)).ok_or(SpotcheckError::NotOracle)?;
         require!((self.yes | self.no) & bit == 0, SpotcheckError::AlreadyVoted);
         if yes {
             self.yes |= bit;
@@ -96,14 +99,16 @@ impl Votes {
 pub struct Job {
     /// The market it was submitted to.
     pub market: Pubkey,
-    /// Its number in the market; part of the PDA seeds.
-    pub job_id: u64,
-    /// Signed the submission, paid the escrow and the rent; gets both back.
+    /// Signed the submission, paid the escrow and the rent; gets both back. Part of the PDA seeds.
     pub client: Pubkey,
+    /// Chosen by the client, unique among its jobs in this market; part of the PDA seeds.
+    pub nonce: u64,
     /// The model account, and its weights hash (the engine's model id) as submitted.
     pub model: Pubkey,
     pub weights_hash: [u8; 32],
-    /// The prompt, inline (UTF-8), and its SHA-256, which the output hash commits to.
+    /// The prompt, inline (UTF-8), and the SHA-256 of its bytes. (The output
+    /// hash commits to the engine's own prompt hash, over the token ids the
+    /// prompt renders to: engine/README.md, "job protocol".)
     #[max_len(MAX_PROMPT_LEN)]
     pub prompt: String,
     pub prompt_hash: [u8; 32],
@@ -116,24 +121,28 @@ pub struct Job {
     pub status: JobStatus,
     /// The claiming provider account (default until claimed).
     pub provider: Pubkey,
-    /// Stake locked behind this job: price x collateral ratio.
+    /// Stake locked behind this job: price x collateral ratio, rounded up.
     pub collateral: u64,
     pub submitted_slot: u64,
     pub claimed_slot: u64,
     pub result_slot: u64,
     pub attested_slot: u64,
+    /// Slot from which a verdict is needed (the challenge, or the reveal that
+    /// selected the job); the oracles' verdict deadline runs from it. 0 while none is.
+    pub review_slot: u64,
     /// SHA-256 commitment to (model id, prompt hash, generated tokens).
     pub output_hash: [u8; 32],
     /// Merkle root over per-(token, layer) activation hashes.
     pub trace_root: [u8; 32],
     /// Tokens generated (at most `token_budget`).
     pub token_count: u32,
-    /// The slot whose hash decides sampling (in the future at commit time).
+    /// The slot whose hash decides sampling: the first slot after the
+    /// challenge window, fixed at attestation. Until it has passed nobody can
+    /// know the draw, and by then the output is served and challenges are closed.
     pub sample_slot: u64,
     pub sample: SampleDraw,
-    /// The challenger (default if none), where its bond came from, and the bond.
+    /// The challenger (default if none) and its bond.
     pub challenger: Pubkey,
-    pub challenger_token: Pubkey,
     pub bond: u64,
     /// The current round of oracle votes.
     pub votes: Votes,
@@ -168,9 +177,12 @@ impl Job {
             .ok_or_else(|| SpotcheckError::MathOverflow.into())
     }
 
-    /// Last slot a verdict may land in.
+    /// Last slot a verdict may land in: `verdict_timeout_slots` after the
+    /// verdict became needed, however late that was (a late reveal can't
+    /// squeeze the oracles out of time and unwind honest work unpaid).
     pub fn verdict_deadline(&self) -> Result<u64> {
-        self.challenge_window_end()?
+        require!(self.needs_review(), SpotcheckError::NothingToJudge);
+        self.review_slot
             .checked_add(self.terms.verdict_timeout_slots)
             .ok_or_else(|| SpotcheckError::MathOverflow.into())
     }
@@ -184,7 +196,7 @@ impl Job {
         self.sample == SampleDraw::Selected || self.is_challenged()
     }
 
-    /// Records the committed result and the future slot that decides sampling.
+    /// Records the committed result.
     pub fn commit_result(
         &mut self,
         output_hash: [u8; 32],
@@ -197,8 +209,56 @@ impl Job {
         self.trace_root = trace_root;
         self.token_count = token_count;
         self.result_slot = now;
-        self.sample_slot = now.checked_add(SAMPLE_SLOT_DELAY).ok_or(SpotcheckError::MathOverflow)?;
         self.status = JobStatus::Submitted;
+        Ok(())
+    }
+
+    /// A quorum attested the output: the challenge window opens now, and the
+    /// draw will come from the hash of the first slot after it.
+    pub fn attest(&mut self, now: u64) -> Result<()> {
+        self.status = JobStatus::Attested;
+        self.attested_slot = now;
+        self.sample_slot = self.challenge_window_end()?;
+        self.votes = Votes::default(); // the verdict round starts empty
+        Ok(())
+    }
+
+    /// Records a challenge; the verdict clock starts now.
+    pub fn challenge(&mut self, challenger: Pubkey, bond: u64, now: u64) {
+        self.challenger = challenger;
+        self.bond = bond;
+        self.start_review(now);
+    }
+
+    /// Records the draw; a selected job needs a verdict from now (if a
+    /// challenge hasn't already started the clock).
+    pub fn record_draw(&mut self, sampled: bool, now: u64) {
+        self.sample = if sampled { SampleDraw::Selected } else { SampleDraw::Skipped };
+        if sampled {
+            self.start_review(now);
+        }
+    }
+
+    fn start_review(&mut self, now: u64) {
+        if self.review_slot == 0 {
+            self.review_slot = now;
+        }
+    }
+
+    /// What every state of a job implies about its fields.
+    pub fn invariant(&self) -> Result<()> {
+        let claimed = self.status != JobStatus::Open;
+        let attested = matches!(self.status, JobStatus::Attested | JobStatus::Verified | JobStatus::Rejected);
+        let ok = self.price > 0
+            && self.token_count <= self.token_budget
+            && claimed == (self.provider != Pubkey::default())
+            && claimed == (self.collateral > 0)
+            && (attested || (self.sample == SampleDraw::Pending && !self.is_challenged()))
+            && (!attested
+                || Some(self.sample_slot) == self.attested_slot.checked_add(self.terms.challenge_window_slots))
+            && self.is_challenged() == (self.bond > 0)
+            && (!self.needs_review() || self.review_slot != 0);
+        require!(ok, SpotcheckError::JobInvariant);
         Ok(())
     }
 }

@@ -46,6 +46,9 @@ pub struct Provider {
     pub faults: u16,
     /// Active or jailed.
     pub status: ProviderStatus,
+    /// Slot the provider registered in: its age, for clients weighing its
+    /// history (a jailed provider that re-registers starts again from zero).
+    pub registered_slot: u64,
     /// PDA bump.
     pub bump: u8,
 }
