@@ -8,8 +8,8 @@
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use spotcheck_worker::commit::{output_hash, prompt_hash};
-use spotcheck_worker::{Backend, Claim, GenerateParams, Hash, Message, Model, Verdict, generate, verify};
+use spotcheck_engine::commit::{output_hash, prompt_hash};
+use spotcheck_engine::{Backend, Claim, GenerateParams, Hash, Message, Model, Verdict, generate, verify};
 
 /// What a provider serves from its endpoint and commits on-chain.
 #[derive(Clone, Debug)]

@@ -20,8 +20,8 @@ use std::path::Path;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result, bail};
 use spotcheck::state::JobStatus;
+use spotcheck_engine::{Device, DeviceChoice, DeviceOptions, Model};
 use spotcheck_localchain::LocalChain;
-use spotcheck_worker::{Device, DeviceChoice, DeviceOptions, Model};
 
 pub use report::Report;
 use report::{Balance, JobReport, ProviderReport};
@@ -171,9 +171,9 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
 
     Ok(Report {
         program: config.program.display().to_string(),
-        device: spotcheck_worker::Backend::name(&backend),
+        device: spotcheck_engine::Backend::name(&backend),
         model: config.model.display().to_string(),
-        model_id: spotcheck_worker::commit::hex(&model.id),
+        model_id: spotcheck_engine::commit::hex(&model.id),
         market: world.market,
         jobs: reports,
         providers,
