@@ -6,13 +6,14 @@ with the last row's logits only and with all logits (what verification
 needs). Also reports whether llama.cpp's batched argmax agrees with its own
 decode (it need not: its kernels are not batch-invariant).
 
-Setup (a separate venv; pip builds llama.cpp from source, ~5 min on 2 cores):
-    python3 -m venv /work/bench-venv2
+Setup: your own venv, apart from the project's .venv (which holds only the
+GGUF and NVRTC); pip builds llama.cpp from source, ~5-15 min on 2 cores:
+    python3 -m venv ~/llama-venv
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
       -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF" \
-      /work/bench-venv2/bin/pip install --no-binary llama-cpp-python llama-cpp-python==0.3.16
+      ~/llama-venv/bin/pip install --no-binary llama-cpp-python llama-cpp-python==0.3.16 numpy
 Run:
-    /work/bench-venv2/bin/python scripts/bench-llama-cpp.py <model.gguf> [1,2] [--tokens N] [--repeats R] [--json]
+    ~/llama-venv/bin/python scripts/bench-llama-cpp.py <model.gguf> [1,2] [--tokens N] [--repeats R] [--json]
 With --json, each thread count prints one JSON object per line (and nothing
 else goes to stdout): {"threads", "prompt_tokens", "answer_tokens",
 "decode_tok_s", "generate_ms", "verify_last_ms", "verify_all_ms",
