@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use spotcheck_engine::engine::KvCache;
 use spotcheck_engine::engine::forward::forward;
 use spotcheck_engine::{
-    Backend, Claim, CpuBackend, Device, DeviceChoice, DeviceOptions, Message, Model, Verdict, json, verify,
+    Backend, Claim, CpuBackend, Device, DeviceChoice, DeviceOptions, Message, Model, Verdict, verify,
 };
 
 const PREFILL_TEXT: &str = "The history of the printing press begins in the fifteenth century, when \
@@ -133,12 +133,16 @@ fn measure(w: &Workload<'_>, be: &dyn Backend, threads: Option<usize>) -> Row {
     row
 }
 
-/// llama.cpp's numbers for one thread count (scripts/bench-llama-cpp.py --json).
+/// llama.cpp's numbers for one thread count: one line of
+/// `scripts/bench-llama-cpp.py --json` (its other fields are not read).
+#[derive(serde::Deserialize)]
 struct LlamaRow {
     threads: usize,
+    prompt_tokens: Option<usize>,
     decode_tok_s: f64,
     verify_all_ms: f64,
     verify_last_ms: f64,
+    #[serde(default)]
     batch_argmax_agrees: bool,
 }
 
@@ -157,20 +161,13 @@ fn llama_cpp(python: &str, model: &str, w: &Workload<'_>, threads: &[usize]) -> 
     }
     let mut rows = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with('{')) {
-        let j = json::parse(line.as_bytes()).map_err(|e| format!("{line}: {e}"))?;
-        let num = |k: &str| j.get(k).and_then(|v| v.as_f64()).ok_or_else(|| format!("{k} missing in {line}"));
-        rows.push(LlamaRow {
-            threads: num("threads")? as usize,
-            decode_tok_s: num("decode_tok_s")?,
-            verify_all_ms: num("verify_all_ms")?,
-            verify_last_ms: num("verify_last_ms")?,
-            batch_argmax_agrees: j.get("batch_argmax_agrees").and_then(|v| v.as_bool()).unwrap_or(false),
-        });
-        if let Some(p) = j.get("prompt_tokens").and_then(|v| v.as_u64())
-            && p as usize != w.chat.len()
+        let row: LlamaRow = serde_json::from_str(line).map_err(|e| format!("{line}: {e}"))?;
+        if let Some(p) = row.prompt_tokens
+            && p != w.chat.len()
         {
             eprintln!("note: llama.cpp's chat prompt has {p} tokens, ours {}", w.chat.len());
         }
+        rows.push(row);
     }
     Ok(rows)
 }

@@ -8,7 +8,7 @@ use spotcheck_engine::gguf::GgmlType;
 use spotcheck_engine::model::model_id;
 use spotcheck_engine::model::tiny::{TinySpec, tiny_gguf, tiny_safetensors};
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let Some(dir) = args.get(1) else {
         eprintln!("usage: generate-tiny-model <out_dir> [seed]");
@@ -33,7 +33,7 @@ fn main() -> std::io::Result<()> {
         std::fs::write(&path, &bytes)?;
         println!("{}  {}", hex(&model_id(&bytes)), path.display());
     }
-    let (weights, config) = tiny_safetensors(&spec, "F32");
+    let (weights, config) = tiny_safetensors(&spec, "F32")?;
     std::fs::write(dir.join("model.safetensors"), &weights)?;
     std::fs::write(dir.join("config.json"), config)?;
     println!("{}  {}", hex(&model_id(&weights)), dir.join("model.safetensors").display());

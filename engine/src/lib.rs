@@ -26,9 +26,7 @@ pub mod engine;
 mod error;
 pub mod generate;
 pub mod gguf;
-pub mod json;
 pub mod model;
-pub mod safetensors;
 pub mod tokenizer;
 pub mod verify;
 

@@ -54,7 +54,7 @@ fn wrong_architecture() {
     let mut w = GgufWriter::new();
     w.meta("general.architecture", Value::Str("gpt2".into()));
     assert!(matches!(gguf_err(&w.to_bytes()), Error::UnsupportedArchitecture(a) if a == "gpt2"));
-    let (st, config) = tiny_safetensors(&TinySpec::default(), "F32");
+    let (st, config) = tiny_safetensors(&TinySpec::default(), "F32").unwrap();
     let config = config.replace("\"llama\"", "\"mistral\"");
     let err = Model::from_safetensors_bytes(&st, config.as_bytes()).unwrap_err();
     assert!(matches!(err, Error::UnsupportedArchitecture(_)));
@@ -106,7 +106,7 @@ fn request_errors() {
 
 #[test]
 fn safetensors_without_tokenizer_and_bad_json() {
-    let (st, config) = tiny_safetensors(&TinySpec::default(), "F32");
+    let (st, config) = tiny_safetensors(&TinySpec::default(), "F32").unwrap();
     let m = Model::from_safetensors_bytes(&st, config.as_bytes()).unwrap();
     assert!(matches!(m.tokenizer(), Err(Error::NoTokenizer)));
     let err = Model::from_safetensors_bytes(&st, b"{\"model_type\": ").unwrap_err();
@@ -117,7 +117,7 @@ fn safetensors_without_tokenizer_and_bad_json() {
 
 #[test]
 fn corrupt_safetensors_and_json_never_panic() {
-    let (st, config) = tiny_safetensors(&TinySpec::default(), "F32");
+    let (st, config) = tiny_safetensors(&TinySpec::default(), "F32").unwrap();
     let mut seed = 3u64;
     for _ in 0..300 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
@@ -130,6 +130,14 @@ fn corrupt_safetensors_and_json_never_panic() {
         c[at] ^= (seed >> 16) as u8 | 1;
         let _ = Model::from_safetensors_bytes(&st, &c);
     }
-    let deep = "[".repeat(10_000);
-    assert!(spotcheck_engine::json::parse(deep.as_bytes()).is_err());
+    // Deep nesting is refused (serde_json's recursion limit), not a stack
+    // overflow: in config.json and in the safetensors header.
+    let deep = format!("{{\"model_type\": \"llama\", \"x\": {}", "[".repeat(10_000));
+    let err = Model::from_safetensors_bytes(&st, deep.as_bytes()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt(_)), "{err}");
+    let header = format!("{{\"x\": {}", "[".repeat(10_000));
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header.as_bytes());
+    let err = Model::from_safetensors_bytes(&file, config.as_bytes()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt(_)), "{err}");
 }

@@ -44,7 +44,7 @@ fn load_from_files_detects_the_format_and_hashes_the_file() {
     let spec = TinySpec::default();
     let gguf = tiny_gguf(&spec, GgmlType::Q4_1);
     std::fs::write(dir.join("tiny.gguf"), &gguf).unwrap();
-    let (st, config) = tiny_safetensors(&spec, "F32");
+    let (st, config) = tiny_safetensors(&spec, "F32").unwrap();
     std::fs::write(dir.join("model.safetensors"), &st).unwrap();
     std::fs::write(dir.join("config.json"), config).unwrap();
 

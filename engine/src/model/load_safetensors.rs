@@ -1,67 +1,97 @@
 //! Hugging Face Llama checkpoint (safetensors + config.json) -> Model.
+//! The container is read by the `safetensors` crate (it checks the header's
+//! size and JSON, each dtype's byte length, and that the tensors tile the
+//! data exactly); `config.json` by serde.
 //! HF stores Q/K rows for "rotate-half" RoPE; the engine uses the GGUF
 //! adjacent-pair layout, so Q/K rows are permuted exactly as llama.cpp's
 //! converter does (a pure row reordering, so no value changes).
 
+use safetensors::{Dtype, SafeTensors};
+use serde::Deserialize;
+use serde_json::Value;
+
 use super::{Config, Format, Layer, Model, Weight, decode_floats};
 use crate::engine::RopeTable;
 use crate::error::{Error, Result};
-use crate::json::{self, Json};
-use crate::safetensors::{self, SafeTensors};
+use crate::gguf::GgmlType;
 
+/// True when the bytes start like a safetensors file: a little-endian u64
+/// header length that fits the file, then a JSON object. Only picks the
+/// loader; [`SafeTensors::deserialize`] validates the whole file.
 pub(super) fn looks_like_safetensors(bytes: &[u8]) -> bool {
-    safetensors::looks_like(bytes)
+    let Some(len) = bytes.first_chunk::<8>() else {
+        return false;
+    };
+    let n = u64::from_le_bytes(*len);
+    n >= 2 && n <= (bytes.len() as u64).saturating_sub(8) && bytes.get(8) == Some(&b'{')
 }
 
-fn cfg_usize(cfg: &Json, key: &str) -> Result<usize> {
-    cfg.get(key)
-        .and_then(Json::as_u64)
-        .and_then(|v| usize::try_from(v).ok())
-        .ok_or_else(|| Error::corrupt(format!("config.json: missing or non-integer {key}")))
+/// The fields of a Hugging Face `config.json` a Llama decoder needs.
+#[derive(Deserialize)]
+struct HfConfig {
+    vocab_size: usize,
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    /// Absent in multi-head checkpoints: as many as the attention heads.
+    num_key_value_heads: Option<usize>,
+    /// Absent in most checkpoints: hidden_size / num_attention_heads.
+    head_dim: Option<usize>,
+    #[serde(default = "default_rope_theta")]
+    rope_theta: f64,
+    rms_norm_eps: f64,
+    max_position_embeddings: usize,
+    /// A number; some checkpoints list several stop tokens, which this
+    /// engine (one EOS) does not take: generation then runs to the budget.
+    bos_token_id: Option<Value>,
+    eos_token_id: Option<Value>,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+    rope_scaling: Option<Value>,
 }
 
-fn cfg_token(cfg: &Json, key: &str) -> Option<u32> {
-    cfg.get(key).and_then(Json::as_u64).and_then(|v| u32::try_from(v).ok())
+fn default_rope_theta() -> f64 {
+    10000.0
+}
+
+fn token_id(v: &Option<Value>) -> Option<u32> {
+    v.as_ref().and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok())
 }
 
 pub(super) fn load(bytes: &[u8], config_json: &[u8], id: [u8; 32]) -> Result<Model> {
-    let cfg = json::parse(config_json)?;
-    let model_type = cfg.get("model_type").and_then(Json::as_str).unwrap_or("");
+    let json: Value = serde_json::from_slice(config_json).map_err(|e| Error::corrupt(format!("config.json: {e}")))?;
+    // The architecture first: another family's config has other field names.
+    let model_type = json.get("model_type").and_then(Value::as_str).unwrap_or("");
     if model_type != "llama" {
         return Err(Error::UnsupportedArchitecture(model_type.to_owned()));
     }
-    let dim = cfg_usize(&cfg, "hidden_size")?;
-    let n_heads = cfg_usize(&cfg, "num_attention_heads")?;
-    let head_dim = match cfg.get("head_dim") {
-        Some(_) => cfg_usize(&cfg, "head_dim")?,
-        None => dim.checked_div(n_heads).unwrap_or(0),
-    };
+    let cfg = HfConfig::deserialize(&json).map_err(|e| Error::corrupt(format!("config.json: {e}")))?;
+    let (dim, n_heads) = (cfg.hidden_size, cfg.num_attention_heads);
+    let head_dim = cfg.head_dim.unwrap_or_else(|| dim.checked_div(n_heads).unwrap_or(0));
     let config = Config {
-        vocab_size: cfg_usize(&cfg, "vocab_size")?,
+        vocab_size: cfg.vocab_size,
         dim,
-        hidden_dim: cfg_usize(&cfg, "intermediate_size")?,
-        n_layers: cfg_usize(&cfg, "num_hidden_layers")?,
+        hidden_dim: cfg.intermediate_size,
+        n_layers: cfg.num_hidden_layers,
         n_heads,
-        n_kv_heads: match cfg.get("num_key_value_heads") {
-            Some(_) => cfg_usize(&cfg, "num_key_value_heads")?,
-            None => n_heads,
-        },
+        n_kv_heads: cfg.num_key_value_heads.unwrap_or(n_heads),
         head_dim,
         rope_dims: head_dim,
-        rope_base: cfg.get("rope_theta").and_then(Json::as_f64).unwrap_or(10000.0) as f32,
-        norm_eps: cfg
-            .get("rms_norm_eps")
-            .and_then(Json::as_f64)
-            .ok_or_else(|| Error::corrupt("config.json: missing rms_norm_eps"))? as f32,
-        context_length: cfg_usize(&cfg, "max_position_embeddings")?,
-        bos_token: cfg_token(&cfg, "bos_token_id"),
-        eos_token: cfg_token(&cfg, "eos_token_id"),
+        rope_base: cfg.rope_theta as f32,
+        norm_eps: cfg.rms_norm_eps as f32,
+        context_length: cfg.max_position_embeddings,
+        bos_token: token_id(&cfg.bos_token_id),
+        eos_token: token_id(&cfg.eos_token_id),
     };
     config.validate()?;
-    if cfg.get("rope_scaling").is_some_and(|v| *v != Json::Null) {
+    if cfg.rope_scaling.is_some() {
         return Err(Error::invalid("RoPE scaling is not supported"));
     }
-    let st = safetensors::parse(bytes)?;
+    if !looks_like_safetensors(bytes) {
+        return Err(Error::UnknownFormat);
+    }
+    let st = SafeTensors::deserialize(bytes).map_err(|e| Error::corrupt(format!("safetensors: {e}")))?;
 
     let mut layers = Vec::with_capacity(config.n_layers);
     for i in 0..config.n_layers {
@@ -78,10 +108,9 @@ pub(super) fn load(bytes: &[u8], config_json: &[u8], id: [u8; 32]) -> Result<Mod
             w_down: matrix(&st, &t("mlp.down_proj"))?,
         });
     }
-    let tied = cfg.get("tie_word_embeddings").and_then(Json::as_bool).unwrap_or(false);
-    let output = match (st.get("lm_head.weight"), tied) {
-        (Some(_), false) => Some(matrix(&st, "lm_head.weight")?),
-        (None, false) => return Err(Error::invalid("missing tensor lm_head.weight")),
+    let output = match (st.tensor("lm_head.weight").is_ok(), cfg.tie_word_embeddings) {
+        (true, false) => Some(matrix(&st, "lm_head.weight")?),
+        (false, false) => return Err(Error::invalid("missing tensor lm_head.weight")),
         (_, true) => None,
     };
     let model = Model {
@@ -100,12 +129,15 @@ pub(super) fn load(bytes: &[u8], config_json: &[u8], id: [u8; 32]) -> Result<Mod
 }
 
 fn floats(st: &SafeTensors<'_>, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
-    let t = st.get(name).ok_or_else(|| Error::invalid(format!("missing tensor {name}")))?;
-    let ty =
-        t.ggml_type().ok_or_else(|| Error::UnsupportedTensorType { name: name.to_owned(), ty: t.dtype.clone() })?;
-    let raw = st.data(t).ok_or_else(|| Error::corrupt(format!("{name}: out of bounds")))?;
-    let data = decode_floats(ty, raw).ok_or_else(|| Error::corrupt(name.to_owned()))?;
-    Ok((t.shape.clone(), data))
+    let t = st.tensor(name).map_err(|_| Error::invalid(format!("missing tensor {name}")))?;
+    let ty = match t.dtype() {
+        Dtype::F32 => GgmlType::F32,
+        Dtype::F16 => GgmlType::F16,
+        Dtype::BF16 => GgmlType::BF16,
+        other => return Err(Error::UnsupportedTensorType { name: name.to_owned(), ty: other.to_string() }),
+    };
+    let data = decode_floats(ty, t.data()).ok_or_else(|| Error::corrupt(name.to_owned()))?;
+    Ok((t.shape().to_vec(), data))
 }
 
 fn matrix(st: &SafeTensors<'_>, name: &str) -> Result<Weight> {

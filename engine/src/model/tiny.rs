@@ -3,11 +3,14 @@
 //! function of the spec, so tests can pin model ids and outputs in goldens.
 //! Used by the tests and by `examples/generate-tiny-model.rs`.
 
+use std::borrow::Cow;
+
 use half::{bf16, f16};
+use safetensors::{Dtype, View};
 
 use super::quantize::{quantize_q4_1, quantize_q8_0};
+use crate::error::{Error, Result};
 use crate::gguf::{GgmlType, GgufWriter, Value};
-use crate::safetensors::SafetensorsWriter;
 
 /// SmolLM2's ChatML template with a shorter default system prompt.
 pub const CHAT_TEMPLATE: &str = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are tiny.<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
@@ -173,20 +176,48 @@ fn encode(ty: GgmlType, data: &[f32]) -> Vec<u8> {
     }
 }
 
+/// One encoded tensor for `safetensors::serialize`.
+struct EncodedTensor {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl View for EncodedTensor {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
 /// The tiny model as a Hugging Face checkpoint: (model.safetensors bytes,
 /// config.json text). `dtype` is "F32", "F16" or "BF16"; norms stay F32.
-pub fn tiny_safetensors(spec: &TinySpec, dtype: &'static str) -> (Vec<u8>, String) {
+/// The file is written by the `safetensors` crate, so the loader is tested
+/// on what the reference writer produces.
+pub fn tiny_safetensors(spec: &TinySpec, dtype: &'static str) -> Result<(Vec<u8>, String)> {
     let hd = spec.dim / spec.n_heads;
-    let ty = match dtype {
-        "F16" => GgmlType::F16,
-        "BF16" => GgmlType::BF16,
-        _ => GgmlType::F32,
+    let (ty, st_dtype) = match dtype {
+        "F16" => (GgmlType::F16, Dtype::F16),
+        "BF16" => (GgmlType::BF16, Dtype::BF16),
+        _ => (GgmlType::F32, Dtype::F32),
     };
-    let mut w = SafetensorsWriter::new();
+    let mut encoded = Vec::new();
     for (name, rows, cols, data) in tensors(spec).list {
         let hf = hf_name(&name);
         if rows == 1 {
-            w.tensor(&hf, "F32", &[cols], encode(GgmlType::F32, &data));
+            let data = encode(GgmlType::F32, &data);
+            encoded.push((hf, EncodedTensor { dtype: Dtype::F32, shape: vec![cols], data }));
             continue;
         }
         let data = if name.ends_with("attn_q.weight") {
@@ -196,14 +227,27 @@ pub fn tiny_safetensors(spec: &TinySpec, dtype: &'static str) -> (Vec<u8>, Strin
         } else {
             data
         };
-        w.tensor(&hf, if ty == GgmlType::F32 { "F32" } else { dtype }, &[rows, cols], encode(ty, &data));
+        encoded.push((hf, EncodedTensor { dtype: st_dtype, shape: vec![rows, cols], data: encode(ty, &data) }));
     }
-    let vocab = vocabulary().0.len();
-    let config = format!(
-        "{{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n  \"hidden_size\": {},\n  \"intermediate_size\": {},\n  \"num_hidden_layers\": {},\n  \"num_attention_heads\": {},\n  \"num_key_value_heads\": {},\n  \"max_position_embeddings\": {},\n  \"rms_norm_eps\": 1e-05,\n  \"rope_theta\": 10000.0,\n  \"vocab_size\": {vocab},\n  \"bos_token_id\": 1,\n  \"eos_token_id\": 2,\n  \"tie_word_embeddings\": {}\n}}\n",
-        spec.dim, spec.hidden_dim, spec.n_layers, spec.n_heads, spec.n_kv_heads, spec.context_length, spec.tied
-    );
-    (w.to_bytes(), config)
+    let bytes = safetensors::serialize(encoded, None)
+        .map_err(|e| Error::invalid(format!("writing the tiny safetensors model: {e}")))?;
+    let config = serde_json::json!({
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": spec.dim,
+        "intermediate_size": spec.hidden_dim,
+        "num_hidden_layers": spec.n_layers,
+        "num_attention_heads": spec.n_heads,
+        "num_key_value_heads": spec.n_kv_heads,
+        "max_position_embeddings": spec.context_length,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "vocab_size": vocabulary().0.len(),
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "tie_word_embeddings": spec.tied,
+    });
+    Ok((bytes, format!("{config:#}\n")))
 }
 
 fn hf_name(gguf: &str) -> String {

@@ -2,6 +2,18 @@
 //! (`tokenizer.ggml.tokens/merges/token_type/pre`), plus the chat template.
 //! Prompts are committed as token ids, so tokenization only has to be a
 //! deterministic function of the model file; it also matches llama.cpp.
+//!
+//! **Hand-written on purpose, and it must stay so.** The prompt hash that
+//! every party computes from the on-chain prompt and checks against the
+//! output hash is over these token ids; a tokenizer crate (or the `regex`
+//! and Unicode crates a pre-tokenizer would pull in) could change the ids
+//! between versions — new Unicode data, a fixed edge case — and then a
+//! provider and an oracle built with different dependency versions would
+//! disagree about the same job, and an honest provider would be slashed.
+//! Here every rule, and the Unicode 14.0.0 tables (`unicode_tables.rs`,
+//! generated once by `scripts/gen-unicode-tables.py` and committed; another
+//! Python's `unicodedata` would give other tables), change only by a commit
+//! to this crate, which `tests/tokenizer.rs` and `tests/smollm2.rs` pin.
 
 mod bytes;
 mod chat;

@@ -19,7 +19,7 @@ pub fn tiny_with(spec: &TinySpec, ty: GgmlType) -> Model {
 }
 
 pub fn tiny_st(spec: &TinySpec, dtype: &'static str) -> Model {
-    let (weights, config) = tiny_safetensors(spec, dtype);
+    let (weights, config) = tiny_safetensors(spec, dtype).unwrap();
     Model::from_safetensors_bytes(&weights, config.as_bytes()).expect("tiny safetensors loads")
 }
 
