@@ -52,11 +52,11 @@ fn best<T>(repeats: usize, mut f: impl FnMut() -> (Duration, T)) -> (Duration, T
 /// Greedy decode of exactly `n` tokens after a prefill (EOS ignored), as
 /// generate() does it; returns (prefill time, decode time, tokens).
 fn run(model: &Model, be: &dyn Backend, prompt: &[u32], n: usize) -> (Duration, Duration, Vec<u32>) {
-    let c = &model.config;
+    let c = model.config();
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len() + n);
     let mut leaves = Vec::new();
     let t = Instant::now();
-    let mut logits = forward(model, be, &mut kv, prompt, prompt.len() - 1, Some(&mut leaves)).unwrap();
+    let mut logits = forward(&model.weights, be, &mut kv, prompt, prompt.len() - 1, Some(&mut leaves)).unwrap();
     let prefill = t.elapsed();
     let t = Instant::now();
     let mut out = Vec::with_capacity(n);
@@ -64,7 +64,7 @@ fn run(model: &Model, be: &dyn Backend, prompt: &[u32], n: usize) -> (Duration, 
         let next = be.argmax(&logits).unwrap();
         out.push(next);
         if i + 1 < n {
-            logits = forward(model, be, &mut kv, &[next], 0, Some(&mut leaves)).unwrap();
+            logits = forward(&model.weights, be, &mut kv, &[next], 0, Some(&mut leaves)).unwrap();
         }
     }
     (prefill, t.elapsed(), out)
@@ -206,8 +206,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!(
         "model {} layers, dim {}; prefill prompt {} tokens; chat prompt {} + {n} answer tokens; best of {repeats}",
-        model.config.n_layers,
-        model.config.dim,
+        model.config().n_layers,
+        model.config().dim,
         w.long_prompt.len(),
         w.chat.len()
     );
@@ -219,7 +219,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if device != DeviceChoice::Cpu {
         let options = DeviceOptions { threads: thread_counts.iter().copied().max().unwrap_or(1), ..Default::default() };
-        let dev = Device::open(device, &model, &options).map_err(|e| e.to_string())?;
+        let dev = Device::open(device, &model.weights, &options).map_err(|e| e.to_string())?;
         if dev.is_cuda() {
             let gpu = measure(&w, &dev, None);
             if let Some(cpu) = cpu_rows.iter().max_by(|a, b| a.decode_tok_s.total_cmp(&b.decode_tok_s)) {

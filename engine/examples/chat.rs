@@ -33,8 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("loaded in {:.2?}; model id {}", t.elapsed(), hex(&model.id));
     let tok = model.tokenizer()?;
     let prompt = tok.encode_chat(&[Message::new("user", question)])?;
-    let backend =
-        Device::open(device, &model, &DeviceOptions { threads, ..Default::default() }).map_err(|e| e.to_string())?;
+    let backend = Device::open(device, &model.weights, &DeviceOptions { threads, ..Default::default() })
+        .map_err(|e| e.to_string())?;
 
     let t = Instant::now();
     let out = generate_streaming(&model, &backend, &prompt, &GenerateParams::new(max_tokens), |id| {

@@ -1,4 +1,4 @@
-// CPU twin: src/model/weights.rs `dequantize_row` (called by `embed` in src/engine/cpu/ops.rs)
+// CPU twin: src/engine/weights.rs `dequantize_row` (called by `embed` in src/engine/cpu/ops.rs)
 //
 // out[m][c] = row tokens[m] of the embedding table, dequantized: F32 copied,
 // Q8_0 d * q, Q4_1 d * q + m (each operation rounded on its own). One

@@ -1,10 +1,14 @@
 //! The crate's one error type. Variants say what went wrong in terms a worker
 //! can act on; [`Error::is_retryable`] separates transient failures (I/O,
 //! thread start-up) from fatal ones (the input itself is wrong).
+//!
+//! Every module returns this error, so it depends on none of them (the
+//! module graph has no cycle): the two payloads it carries are defined here
+//! ([`CudaUnavailable`]) or in a leaf module ([`Divergence`]).
 
 use std::path::PathBuf;
 
-use crate::verify::Divergence;
+use crate::divergence::Divergence;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -52,9 +56,9 @@ pub enum Error {
     #[error("claimed trace has {got} leaves, expected {expected}")]
     TraceLength { got: usize, expected: usize },
     /// The CUDA backend was asked for and cannot run here (no driver, no
-    /// NVRTC, no GPU, a kernel rejected); see [`crate::engine::DeviceChoice`].
+    /// NVRTC, no GPU, a kernel rejected); see [`crate::DeviceChoice`].
     #[error("CUDA unavailable: {0}")]
-    CudaUnavailable(#[from] crate::engine::cuda::CudaUnavailable),
+    CudaUnavailable(#[from] CudaUnavailable),
     /// A CUDA driver call failed while running (out of memory, a lost or
     /// faulting device); another try, or the CPU, may succeed.
     #[error("CUDA: {0}")]
@@ -82,4 +86,28 @@ impl Error {
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         Error::InvalidModel(msg.into())
     }
+}
+
+/// Why the CUDA backend cannot run on this machine.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CudaUnavailable {
+    /// No NVIDIA driver library: no GPU driver is installed.
+    #[error("no CUDA driver: libcuda.so.1 not found by the dynamic loader")]
+    NoDriver,
+    /// NVRTC could not be loaded.
+    #[error("NVRTC not available: {0}")]
+    NoNvrtc(String),
+    /// The driver loaded but reports no device (or not the one asked for).
+    #[error("no CUDA device {0}")]
+    NoDevice(usize),
+    /// A driver call failed while starting up.
+    #[error("CUDA driver: {0}")]
+    Driver(String),
+    /// The device is older than the kernels need.
+    #[error("compute capability {0}.{1} is below 6.1 (dp4a)")]
+    TooOld(i32, i32),
+    /// A kernel failed to compile or broke a determinism rule.
+    #[error("kernel {file}: {failure}")]
+    Kernel { file: &'static str, failure: String },
 }

@@ -40,7 +40,7 @@ pub struct Generation {
 
 /// The checks shared by generation and verification.
 pub(crate) fn check_request(model: &Model, prompt: &[u32], max_new_tokens: usize) -> Result<()> {
-    let c = &model.config;
+    let c = model.config();
     if prompt.is_empty() {
         return Err(Error::EmptyPrompt);
     }
@@ -70,7 +70,7 @@ pub fn generate_streaming(
 ) -> Result<Generation> {
     check_request(model, prompt, params.max_new_tokens)?;
 
-    let c = &model.config;
+    let c = model.config();
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len() + params.max_new_tokens);
     let mut leaves = Vec::with_capacity((prompt.len() + params.max_new_tokens) * c.n_layers);
 
@@ -79,7 +79,7 @@ pub fn generate_streaming(
     let n_chunks = prompt.len().div_ceil(chunk);
     for (i, part) in prompt.chunks(chunk).enumerate() {
         let logits_from = if i + 1 == n_chunks { part.len() - 1 } else { part.len() };
-        logits = forward(model, be, &mut kv, part, logits_from, Some(&mut leaves))?;
+        logits = forward(&model.weights, be, &mut kv, part, logits_from, Some(&mut leaves))?;
     }
 
     let mut tokens = Vec::with_capacity(params.max_new_tokens);
@@ -93,7 +93,7 @@ pub fn generate_streaming(
         if tokens.len() == params.max_new_tokens {
             break StopReason::Budget;
         }
-        logits = forward(model, be, &mut kv, &[next], 0, Some(&mut leaves))?;
+        logits = forward(&model.weights, be, &mut kv, &[next], 0, Some(&mut leaves))?;
     };
 
     let trace = Trace { layers: c.n_layers as u32, leaves };

@@ -10,6 +10,12 @@
 //!   [`CpuBackend`] and [`CudaBackend`] compute the same bits.
 //! * The determinism rules are in [`engine`]; commitment layouts in [`commit`].
 //!
+//! Layers, bottom up (no module imports one above it; README.md, "Layout",
+//! draws the graph): [`commit`] and the error types; the containers
+//! ([`gguf`]) and the [`tokenizer`]; [`engine`] — the backends and the
+//! forward pass over [`Weights`], knowing no file format; [`model`], which
+//! decodes files into engine types; [`generate()`] and [`verify()`] on top.
+//!
 //! ```no_run
 //! use spotcheck_engine::{CpuBackend, GenerateParams, Message, Model, generate};
 //! let model = Model::load("SmolLM2-135M-Instruct.Q4_1.gguf")?;
@@ -22,6 +28,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod commit;
+mod divergence;
 pub mod engine;
 mod error;
 pub mod generate;
@@ -32,11 +39,11 @@ pub mod verify;
 
 pub use commit::{Commitments, Hash, Trace};
 pub use engine::{
-    Backend, CpuBackend, CudaBackend, CudaOptions, CudaUnavailable, Device, DeviceChoice, DeviceOptions, Simd,
-    available_backends,
+    Backend, Config, CpuBackend, CudaBackend, CudaOptions, CudaUnavailable, Device, DeviceChoice, DeviceOptions, Simd,
+    Weights, available_backends,
 };
 pub use error::{Error, Result};
 pub use generate::{GenerateParams, Generation, StopReason, generate, generate_streaming};
-pub use model::{Config, Model};
+pub use model::Model;
 pub use tokenizer::{Message, Tokenizer};
 pub use verify::{Claim, Divergence, DivergenceKind, Verdict, verify};

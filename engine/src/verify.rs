@@ -4,9 +4,8 @@
 //! both commitments. A claimed trace pins the first divergent
 //! (position, layer).
 
-use std::fmt;
-
 use crate::commit::{self, Commitments, Hash, Trace};
+pub use crate::divergence::{Divergence, DivergenceKind};
 use crate::engine::forward::forward;
 use crate::engine::{Backend, KvCache};
 use crate::error::{Error, Result};
@@ -34,55 +33,6 @@ impl<'a> Claim<'a> {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DivergenceKind {
-    /// A claimed trace leaf differs from the recomputed one.
-    Activation,
-    /// The claimed token is not the argmax of the previous position.
-    NotArgmax,
-    /// Tokens follow an end-of-sequence token.
-    ContinuesAfterStop,
-    /// The output stops before EOS and before the budget.
-    Truncated,
-    /// More tokens than the budget allows.
-    OverBudget,
-    /// Tokens check out but the claimed output hash doesn't.
-    OutputHash,
-    /// Tokens check out but the claimed trace root doesn't.
-    TraceRoot,
-}
-
-/// The first point where a claim and the re-execution disagree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Divergence {
-    pub kind: DivergenceKind,
-    /// Index (into the generated tokens) of the first token affected.
-    pub token_index: usize,
-    /// Sequence position and layer of the first differing trace leaf.
-    pub position: Option<u32>,
-    pub layer: Option<u32>,
-    /// The token re-execution chose at `token_index`, if known.
-    pub expected: Option<u32>,
-    /// The claimed token at `token_index`, if any.
-    pub claimed: Option<u32>,
-}
-
-impl fmt::Display for Divergence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} at generated token {}", self.kind, self.token_index)?;
-        if let (Some(p), Some(l)) = (self.position, self.layer) {
-            write!(f, " (position {p}, layer {l})")?;
-        }
-        if let Some(e) = self.expected {
-            write!(f, ", expected token {e}")?;
-        }
-        if let Some(c) = self.claimed {
-            write!(f, ", claimed {c}")?;
-        }
-        Ok(())
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Pass(Commitments),
@@ -105,7 +55,7 @@ fn fail(kind: DivergenceKind, token_index: usize) -> Divergence {
 
 /// Re-executes `claim` on `model` and says whether it holds.
 pub fn verify(model: &Model, be: &dyn Backend, claim: &Claim<'_>) -> Result<Verdict> {
-    let c = &model.config;
+    let c = model.config();
     let (prompt, output) = (claim.prompt, claim.output);
     check_request(model, prompt, claim.max_new_tokens)?;
     let p = prompt.len();
@@ -131,7 +81,7 @@ pub fn verify(model: &Model, be: &dyn Backend, claim: &Claim<'_>) -> Result<Verd
     input.extend_from_slice(prompt);
     input.extend_from_slice(&output[..fed]);
     let mut leaves = Vec::with_capacity(input.len() * layers);
-    let logits = forward(model, be, &mut kv, &input, p - 1, Some(&mut leaves))?;
+    let logits = forward(&model.weights, be, &mut kv, &input, p - 1, Some(&mut leaves))?;
     let argmax = |row: usize| be.argmax(&logits[row * c.vocab_size..(row + 1) * c.vocab_size]);
 
     // ---- First divergent trace leaf, if a trace was claimed ----
@@ -176,7 +126,7 @@ pub fn verify(model: &Model, be: &dyn Backend, claim: &Claim<'_>) -> Result<Verd
             // Stopped early: what should have come next?
             let expected = match output.last() {
                 None => argmax(0)?,
-                Some(&last) => be.argmax(&forward(model, be, &mut kv, &[last], 0, None)?)?,
+                Some(&last) => be.argmax(&forward(&model.weights, be, &mut kv, &[last], 0, None)?)?,
             };
             token_fail = Some(Divergence { expected: Some(expected), ..fail(DivergenceKind::Truncated, g) });
         }

@@ -21,7 +21,7 @@ const TYPES: [GgmlType; 4] = [GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, Ggml
 
 fn emulated<'m>(model: Option<&'m Model>) -> Option<CudaBackend<'m>> {
     let gpu = SimGpu::new()?;
-    Some(CudaBackend::with_gpu(gpu as Arc<_>, model).expect("emulated backend"))
+    Some(CudaBackend::with_gpu(gpu as Arc<_>, model.map(|m| &m.weights)).expect("emulated backend"))
 }
 
 macro_rules! op_test {
@@ -75,12 +75,12 @@ fn emulated_verification_accepts_cpu_claims_and_batching_is_exact() {
     assert_eq!(verify(&model, &gpu, &claim).unwrap(), Verdict::Pass(out.commitments));
 
     // A chunked prefill and one row at a time give the same logits.
-    let c = &model.config;
+    let c = model.config();
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len());
-    let all = forward(&model, &gpu, &mut kv, &prompt, 0, None).unwrap();
+    let all = forward(&model.weights, &gpu, &mut kv, &prompt, 0, None).unwrap();
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len());
     for (i, chunk) in prompt.chunks(5).enumerate() {
-        let part = forward(&model, &gpu, &mut kv, chunk, 0, None).unwrap();
+        let part = forward(&model.weights, &gpu, &mut kv, chunk, 0, None).unwrap();
         let rows = &all[i * 5 * c.vocab_size..(i * 5 + chunk.len()) * c.vocab_size];
         assert!(part.iter().zip(rows).all(|(a, b)| a.to_bits() == b.to_bits()), "chunk {i}");
     }

@@ -35,7 +35,7 @@ fn shared_gpu() -> Result<Arc<CudaGpu>, CudaUnavailable> {
 /// None after a SKIPPED line.
 fn cuda(model: Option<&Model>) -> Option<CudaBackend<'_>> {
     match shared_gpu() {
-        Ok(gpu) => Some(CudaBackend::with_gpu(gpu, model).expect("CUDA backend")),
+        Ok(gpu) => Some(CudaBackend::with_gpu(gpu, model.map(|m| &m.weights)).expect("CUDA backend")),
         Err(why) if std::env::var_os("SPOTCHECK_REQUIRE_CUDA").is_none() => {
             eprintln!("SKIPPED: no usable GPU ({why}); set SPOTCHECK_REQUIRE_CUDA=1 to fail instead");
             None
@@ -97,12 +97,12 @@ fn verification_crosses_devices_and_batching_is_exact() {
         };
         assert_eq!(verify(&model, checker, &claim).unwrap(), Verdict::Pass(out.commitments));
     }
-    let c = &model.config;
+    let c = model.config();
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len());
-    let all = forward(&model, &gpu, &mut kv, &prompt, 0, None).unwrap();
+    let all = forward(&model.weights, &gpu, &mut kv, &prompt, 0, None).unwrap();
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len());
     for (i, &t) in prompt.iter().enumerate() {
-        let one = forward(&model, &gpu, &mut kv, &[t], 0, None).unwrap();
+        let one = forward(&model.weights, &gpu, &mut kv, &[t], 0, None).unwrap();
         let row = &all[i * c.vocab_size..(i + 1) * c.vocab_size];
         assert!(one.iter().zip(row).all(|(a, b)| a.to_bits() == b.to_bits()), "row {i}");
     }

@@ -53,13 +53,13 @@ fn batched_prefill_equals_one_token_at_a_time() {
 fn batched_logits_equal_single_row_logits() {
     let model = common::tiny(GgmlType::Q4_1);
     let prompt = common::tiny_prompt(&model);
-    let c = &model.config;
+    let c = model.config();
     for be in common::backends() {
         let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len());
-        let all = forward(&model, &be, &mut kv, &prompt, 0, None).unwrap();
+        let all = forward(&model.weights, &be, &mut kv, &prompt, 0, None).unwrap();
         let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len());
         for (i, &t) in prompt.iter().enumerate() {
-            let one = forward(&model, &be, &mut kv, &[t], 0, None).unwrap();
+            let one = forward(&model.weights, &be, &mut kv, &[t], 0, None).unwrap();
             let row = &all[i * c.vocab_size..(i + 1) * c.vocab_size];
             let same = one.iter().zip(row).all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "row {i} differs on {}", be.name());

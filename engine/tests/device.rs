@@ -21,14 +21,14 @@ fn options(nvrtc_dir: Option<PathBuf>) -> DeviceOptions {
 fn open(choice: DeviceChoice, opts: &DeviceOptions) -> (spotcheck_engine::Result<String>, Vec<String>) {
     let model = common::tiny(GgmlType::Q8_0);
     let mut lines = Vec::new();
-    let dev = Device::open_logged(choice, &model, opts, &mut |l| lines.push(l.to_string()));
+    let dev = Device::open_logged(choice, &model.weights, opts, &mut |l| lines.push(l.to_string()));
     (dev.map(|d| d.name()), lines)
 }
 
 /// Whether a CUDA device can run here (driver, NVRTC, a GPU).
 fn gpu_here() -> bool {
     let model = common::tiny(GgmlType::F32);
-    Device::open_logged(DeviceChoice::Cuda, &model, &options(common::nvrtc_dir()), &mut |_| {}).is_ok()
+    Device::open_logged(DeviceChoice::Cuda, &model.weights, &options(common::nvrtc_dir()), &mut |_| {}).is_ok()
 }
 
 #[test]
@@ -100,7 +100,8 @@ fn a_wrong_nvrtc_directory_is_a_typed_error() {
 fn the_selected_device_generates_the_cpu_bits() {
     let model = common::tiny(GgmlType::Q4_1);
     let prompt = common::tiny_prompt(&model);
-    let dev = Device::open_logged(DeviceChoice::Auto, &model, &options(common::nvrtc_dir()), &mut |_| {}).unwrap();
+    let dev =
+        Device::open_logged(DeviceChoice::Auto, &model.weights, &options(common::nvrtc_dir()), &mut |_| {}).unwrap();
     let params = GenerateParams::new(6);
     let want = generate(&model, &common::one_backend(), &prompt, &params).unwrap();
     assert_eq!(generate(&model, &dev, &prompt, &params).unwrap().commitments, want.commitments, "{}", dev.name());

@@ -88,7 +88,7 @@ fn request_errors() {
     let model = common::tiny(GgmlType::F32);
     let be = common::one_backend();
     let prompt = common::tiny_prompt(&model);
-    let ctx = model.config.context_length;
+    let ctx = model.config().context_length;
     let run = |p: &[u32], n| generate(&model, &be, p, &GenerateParams::new(n)).unwrap_err();
     assert!(matches!(run(&prompt, 0), Error::ZeroBudget));
     assert!(matches!(run(&[], 4), Error::EmptyPrompt));

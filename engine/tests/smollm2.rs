@@ -20,7 +20,7 @@ fn smollm2_answers_and_verifies() {
         return;
     };
     let model = Model::load(path).unwrap();
-    let c = &model.config;
+    let c = model.config();
     assert_eq!((c.n_layers, c.dim, c.n_heads, c.n_kv_heads, c.vocab_size), (30, 576, 9, 3, 49152));
     let tok = model.tokenizer().unwrap();
     let prompt = tok.encode_chat(&[Message::new("user", "What is the capital of France?")]).unwrap();

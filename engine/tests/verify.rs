@@ -30,7 +30,7 @@ fn tampered_token_fails_at_that_token() {
     for be in common::backends() {
         for idx in [0, 5, MAX_NEW - 1] {
             let mut bad = out.tokens.clone();
-            bad[idx] = (bad[idx] + 1) % model.config.vocab_size as u32;
+            bad[idx] = (bad[idx] + 1) % model.config().vocab_size as u32;
             let d = fail_of(verify(&model, &be, &Claim::tokens(&prompt, &bad, MAX_NEW)).unwrap());
             assert_eq!(d.kind, DivergenceKind::NotArgmax);
             assert_eq!(d.token_index, idx);
@@ -63,7 +63,7 @@ fn over_budget_and_premature_eos_fail() {
     assert_eq!((d.kind, d.token_index), (DivergenceKind::OverBudget, MAX_NEW - 2));
     assert_eq!(d.claimed, Some(out.tokens[MAX_NEW - 2]));
     // Stopping early with a fake EOS: the EOS is not the argmax.
-    let eos = model.config.eos_token.unwrap();
+    let eos = model.config().eos_token.unwrap();
     let mut bad = out.tokens[..4].to_vec();
     bad[3] = eos;
     let d = fail_of(verify(&model, &be, &Claim::tokens(&prompt, &bad, MAX_NEW)).unwrap());
@@ -90,7 +90,7 @@ fn another_model_fails_with_the_first_differing_token() {
 #[test]
 fn tampered_trace_names_position_and_layer() {
     let (model, prompt, out) = setup(GgmlType::Q4_1);
-    let layers = model.config.n_layers;
+    let layers = model.config().n_layers;
     let be = common::one_backend();
     for (pos, layer) in [(3usize, 1usize), (prompt.len() + 4, 0)] {
         let mut leaves = out.trace.leaves.clone();
@@ -121,7 +121,7 @@ fn wrong_hashes_fail() {
 #[test]
 fn trace_covers_prompt_and_fed_back_tokens_with_proofs() {
     let (model, prompt, out) = setup(GgmlType::F32);
-    let layers = model.config.n_layers as u32;
+    let layers = model.config().n_layers as u32;
     let positions = (prompt.len() + out.tokens.len() - 1) as u32;
     assert_eq!(out.trace.positions(), positions);
     assert_eq!(out.trace.leaves.len(), (positions * layers) as usize);

@@ -53,7 +53,7 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
         format!("loading the model {} (run ./scripts/setup.sh to install SmolLM2)", config.model.display())
     })?;
     let backend =
-        Device::open(config.device, &model, &DeviceOptions { threads: config.threads, ..Default::default() })?;
+        Device::open(config.device, &model.weights, &DeviceOptions { threads: config.threads, ..Default::default() })?;
     let chain = LocalChain::new(config.program)?;
     let mut world = World::new(chain, config.seed, model.id, config.max_tokens)?;
     let accounts = world.token_accounts();

@@ -13,9 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::cuda::{CudaBackend, CudaOptions};
-use super::{AttnShape, Backend, CpuBackend, Q8Acts, RopeTable};
+use super::{AttnShape, Backend, CpuBackend, Q8Acts, RopeTable, Weight, Weights};
 use crate::error::{Error, Result};
-use crate::model::{Model, Weight};
 
 /// What the user asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -73,21 +72,21 @@ pub struct DeviceOptions {
 
 impl<'m> Device<'m> {
     /// The backend for `choice`; `auto`'s fallback is logged to stderr.
-    pub fn open(choice: DeviceChoice, model: &'m Model, options: &DeviceOptions) -> Result<Self> {
-        Self::open_logged(choice, model, options, &mut |line| eprintln!("{line}"))
+    pub fn open(choice: DeviceChoice, weights: &'m Weights, options: &DeviceOptions) -> Result<Self> {
+        Self::open_logged(choice, weights, options, &mut |line| eprintln!("{line}"))
     }
 
     /// As [`Device::open`], handing the (at most one) log line to `log`.
     pub fn open_logged(
         choice: DeviceChoice,
-        model: &'m Model,
+        weights: &'m Weights,
         options: &DeviceOptions,
         log: &mut dyn FnMut(&str),
     ) -> Result<Self> {
         match choice {
             DeviceChoice::Cpu => Ok(Device::Cpu(CpuBackend::new(options.threads)?)),
-            DeviceChoice::Cuda => Ok(Device::Cuda(Box::new(CudaBackend::open(model, &options.cuda)?))),
-            DeviceChoice::Auto => match CudaBackend::open(model, &options.cuda) {
+            DeviceChoice::Cuda => Ok(Device::Cuda(Box::new(CudaBackend::open(weights, &options.cuda)?))),
+            DeviceChoice::Auto => match CudaBackend::open(weights, &options.cuda) {
                 Ok(cuda) => Ok(Device::Cuda(Box::new(cuda))),
                 Err(Error::CudaUnavailable(why)) => {
                     let cpu = CpuBackend::new(options.threads)?;

@@ -5,10 +5,9 @@
 //! asked for. Every op is row-exact (engine rule 6), so splitting a prompt
 //! into chunks of any size gives the same bits.
 
-use super::{AttnShape, Backend, KvCache, Q8Acts};
+use super::{AttnShape, Backend, KvCache, Q8Acts, Weight, Weights};
 use crate::commit::Hash;
 use crate::error::{Error, Result};
-use crate::model::{Model, Weight};
 
 /// Quantizes `x` for the matmuls that follow, if any of their weights are
 /// quantized (F32 weights read `x` directly).
@@ -23,7 +22,7 @@ fn prepare(be: &dyn Backend, x: &[f32], cols: usize, ws: &[&Weight], xq: &mut Q8
 /// for rows `logits_from..` (none if `logits_from >= tokens.len()`). Trace
 /// leaves are appended position-major.
 pub fn forward(
-    model: &Model,
+    model: &Weights,
     be: &dyn Backend,
     kv: &mut KvCache,
     tokens: &[u32],

@@ -55,6 +55,7 @@
 //! Float-to-int conversion saturates and maps NaN to 0 (Rust `as`, CUDA
 //! `__float2int_rz`), which only matters for pathological activations.
 
+pub mod config;
 pub mod cpu;
 pub mod cuda;
 pub mod device;
@@ -62,14 +63,17 @@ pub mod forward;
 pub mod kv_cache;
 pub mod math;
 pub mod rope;
+pub mod weights;
 
-use crate::error::Result;
-use crate::model::Weight;
+pub use config::Config;
 pub use cpu::{CpuBackend, Simd};
 pub use cuda::{CudaBackend, CudaOptions, CudaUnavailable};
 pub use device::{Device, DeviceChoice, DeviceOptions};
 pub use kv_cache::KvCache;
 pub use rope::RopeTable;
+pub use weights::{LayerWeights, Weight, Weights};
+
+use crate::error::Result;
 
 /// Activation rows quantized per block of 32 (rule 2).
 #[derive(Clone, Debug, Default)]

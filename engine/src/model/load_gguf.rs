@@ -1,7 +1,7 @@
 //! GGUF -> Model for `general.architecture = "llama"`.
 
-use super::{Config, Format, Layer, Model, Weight, decode_floats};
-use crate::engine::RopeTable;
+use super::{Format, Model, decode_floats, decode_matrix};
+use crate::engine::{Config, LayerWeights, Weight, Weights};
 use crate::error::{Error, Result};
 use crate::gguf::{self, Gguf, Value};
 use crate::tokenizer::Tokenizer;
@@ -66,7 +66,7 @@ pub(super) fn load(bytes: &[u8], id: [u8; 32]) -> Result<Model> {
             _ => return Err(Error::invalid(format!("{name} is not a matrix"))),
         };
         let raw = g.tensor_bytes(info).ok_or_else(|| Error::corrupt(format!("{name}: out of bounds")))?;
-        Weight::from_ggml(name, info.ty, rows, cols, raw)
+        decode_matrix(name, info.ty, rows, cols, raw)
     };
     let vector = |name: &str| -> Result<Vec<f32>> {
         let info = g.tensor(name).ok_or_else(|| Error::invalid(format!("missing tensor {name}")))?;
@@ -78,7 +78,7 @@ pub(super) fn load(bytes: &[u8], id: [u8; 32]) -> Result<Model> {
     let mut layers = Vec::with_capacity(config.n_layers);
     for i in 0..config.n_layers {
         let t = |s: &str| format!("blk.{i}.{s}.weight");
-        layers.push(Layer {
+        layers.push(LayerWeights {
             attn_norm: vector(&t("attn_norm"))?,
             wq: matrix(&t("attn_q"))?,
             wk: matrix(&t("attn_k"))?,
@@ -107,19 +107,8 @@ pub(super) fn load(bytes: &[u8], id: [u8; 32]) -> Result<Model> {
             config.vocab_size
         )));
     }
-    let model = Model {
-        id,
-        format: Format::Gguf,
-        rope: RopeTable::new(config.rope_dims, config.rope_base, config.context_length),
-        token_embd: matrix("token_embd.weight")?,
-        output_norm: vector("output_norm.weight")?,
-        output,
-        layers,
-        tokenizer,
-        config,
-    };
-    model.validate_shapes()?;
-    Ok(model)
+    let weights = Weights::new(config, matrix("token_embd.weight")?, layers, vector("output_norm.weight")?, output)?;
+    Ok(Model { id, format: Format::Gguf, weights, tokenizer })
 }
 
 fn meta_usize(g: &Gguf<'_>, key: &str) -> Result<usize> {

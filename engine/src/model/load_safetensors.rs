@@ -10,8 +10,8 @@ use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Config, Format, Layer, Model, Weight, decode_floats};
-use crate::engine::RopeTable;
+use super::{Format, Model, decode_floats};
+use crate::engine::{Config, LayerWeights, Weight, Weights};
 use crate::error::{Error, Result};
 use crate::gguf::GgmlType;
 
@@ -96,7 +96,7 @@ pub(super) fn load(bytes: &[u8], config_json: &[u8], id: [u8; 32]) -> Result<Mod
     let mut layers = Vec::with_capacity(config.n_layers);
     for i in 0..config.n_layers {
         let t = |s: &str| format!("model.layers.{i}.{s}.weight");
-        layers.push(Layer {
+        layers.push(LayerWeights {
             attn_norm: vector(&st, &t("input_layernorm"))?,
             wq: permute_rope(matrix(&st, &t("self_attn.q_proj"))?, config.n_heads, head_dim),
             wk: permute_rope(matrix(&st, &t("self_attn.k_proj"))?, config.n_kv_heads, head_dim),
@@ -113,19 +113,9 @@ pub(super) fn load(bytes: &[u8], config_json: &[u8], id: [u8; 32]) -> Result<Mod
         (false, false) => return Err(Error::invalid("missing tensor lm_head.weight")),
         (_, true) => None,
     };
-    let model = Model {
-        id,
-        format: Format::Safetensors,
-        rope: RopeTable::new(config.rope_dims, config.rope_base, config.context_length),
-        token_embd: matrix(&st, "model.embed_tokens.weight")?,
-        output_norm: vector(&st, "model.norm.weight")?,
-        output,
-        layers,
-        tokenizer: None,
-        config,
-    };
-    model.validate_shapes()?;
-    Ok(model)
+    let token_embd = matrix(&st, "model.embed_tokens.weight")?;
+    let weights = Weights::new(config, token_embd, layers, vector(&st, "model.norm.weight")?, output)?;
+    Ok(Model { id, format: Format::Safetensors, weights, tokenizer: None })
 }
 
 fn floats(st: &SafeTensors<'_>, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
@@ -170,7 +160,7 @@ fn permute_rope(w: Weight, heads: usize, hd: usize) -> Weight {
             }
             Weight::F32 { rows, cols, data: out }
         }
-        // Shape errors are reported by validate_shapes.
+        // Shape errors are reported by Weights::new.
         other => other,
     }
 }

@@ -6,9 +6,10 @@
 //! (tests/cuda_emulated.rs) and the real one (tests/cuda_gpu.rs).
 
 use spotcheck_engine::Backend;
+use spotcheck_engine::engine::Weight;
 use spotcheck_engine::engine::{AttnShape, Q8Acts, RopeTable};
 use spotcheck_engine::gguf::GgmlType;
-use spotcheck_engine::model::Weight;
+use spotcheck_engine::model::decode_matrix;
 use spotcheck_engine::model::quantize::{quantize_q4_1, quantize_q8_0};
 
 /// Deterministic values in [-scale, scale).
@@ -55,7 +56,7 @@ fn weight(ty: GgmlType, rows: usize, cols: usize, seed: u64) -> Weight {
         GgmlType::Q4_1 => quantize_q4_1(&raw),
         _ => return Weight::F32 { rows, cols, data: raw },
     };
-    Weight::from_ggml("w", ty, rows, cols, &bytes).expect("weight")
+    decode_matrix("w", ty, rows, cols, &bytes).expect("weight")
 }
 
 pub fn op_embed(cpu: &dyn Backend, other: &dyn Backend) {

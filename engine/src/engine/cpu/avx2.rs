@@ -5,7 +5,7 @@
 //! below check it on every run.
 
 use crate::engine::Q8Acts;
-use crate::model::Weight;
+use crate::engine::Weight;
 
 #[cfg(target_arch = "x86_64")]
 pub(super) fn detected() -> bool {

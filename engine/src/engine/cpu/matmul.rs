@@ -10,7 +10,7 @@
 use super::reduce::{self, LANES};
 use super::{CpuBackend, Simd, avx2};
 use crate::engine::Q8Acts;
-use crate::model::Weight;
+use crate::engine::Weight;
 
 /// Weight rows per task: enough tasks to balance threads, few enough that
 /// the per-task overhead stays small.
@@ -130,7 +130,6 @@ fn dot_q4_1(wd: &[f32], wm: &[f32], qs: &[u8], ad: &[f32], asum: &[f32], aq: &[i
 mod tests {
     use super::*;
     use crate::engine::cpu::quant::quantize_rows;
-    use crate::model::quantize::{quantize_q4_1, quantize_q8_0};
 
     fn noise(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed;
@@ -140,6 +139,23 @@ mod tests {
                 ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 4.0
             })
             .collect()
+    }
+
+    /// `raw` as a quantized weight: per block, a positive scale from the
+    /// block's magnitude and quants from the values (any block contents
+    /// will do: the kernels are checked against rule 2, not against `raw`).
+    fn quantized(ty: &str, rows: usize, cols: usize, raw: &[f32]) -> Weight {
+        let d: Vec<f32> = raw.chunks_exact(32).map(|b| b.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0).collect();
+        if ty == "q8_0" {
+            let q = raw.iter().map(|v| (v * 63.0) as i8).collect();
+            return Weight::Q8_0 { rows, cols, d, q };
+        }
+        let m = raw.chunks_exact(32).map(|b| b[0]).collect();
+        let qs = raw
+            .chunks_exact(2)
+            .map(|p| (((p[0] + 2.0) * 4.0) as u8 & 15) | ((((p[1] + 2.0) * 4.0) as u8 & 15) << 4))
+            .collect();
+        Weight::Q4_1 { rows, cols, d, m, qs }
     }
 
     /// Rule 2 written out literally from the engine docs.
@@ -178,11 +194,7 @@ mod tests {
             let (rows, m_rows) = (7, 3);
             let raw = noise(rows * k, k as u64);
             for bytes_ty in ["q8_0", "q4_1"] {
-                let (ty, bytes) = match bytes_ty {
-                    "q8_0" => (crate::gguf::GgmlType::Q8_0, quantize_q8_0(&raw)),
-                    _ => (crate::gguf::GgmlType::Q4_1, quantize_q4_1(&raw)),
-                };
-                let w = Weight::from_ggml("w", ty, rows, k, &bytes).unwrap();
+                let w = quantized(bytes_ty, rows, k, &raw);
                 let x = noise(m_rows * k, 99 + k as u64);
                 let mut xq = Q8Acts::default();
                 quantize_rows(&x, k, &mut xq);

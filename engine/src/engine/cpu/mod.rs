@@ -12,8 +12,8 @@ pub mod reduce;
 use std::sync::{Mutex, PoisonError};
 
 use super::{AttnShape, Backend, Q8Acts, RopeTable};
+use crate::engine::Weight;
 use crate::error::Result;
-use crate::model::Weight;
 
 /// Which kernel set runs the matmuls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 
 use super::reduce;
 use crate::engine::RopeTable;
+use crate::engine::Weight;
 use crate::engine::math::silu;
-use crate::model::Weight;
 
 /// `out[m]` = table row `tokens[m]`, dequantized. Token ids were checked
 /// against the vocabulary by the caller.

@@ -34,37 +34,13 @@ use cudarc::nvrtc::Ptx;
 
 use super::gpu::{DeviceBuffer, Gpu, KernelArg, LaunchDims};
 use super::kernels::{self, BASELINE_ARCH, CompileFailure, KERNELS};
-use crate::error::{Error, Result};
+use crate::error::{CudaUnavailable, Error, Result};
 
 /// Directory holding `libnvrtc.so.12` (e.g. the output of
 /// `engine/scripts/install-nvrtc.sh`).
 pub const NVRTC_DIR_ENV: &str = "SPOTCHECK_NVRTC_LIB_DIR";
 /// The file opened in that directory.
 pub const NVRTC_LIB: &str = "libnvrtc.so.12";
-
-/// Why the CUDA backend cannot run on this machine.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CudaUnavailable {
-    /// No NVIDIA driver library: no GPU driver is installed.
-    #[error("no CUDA driver: libcuda.so.1 not found by the dynamic loader")]
-    NoDriver,
-    /// NVRTC could not be loaded.
-    #[error("NVRTC not available: {0}")]
-    NoNvrtc(String),
-    /// The driver loaded but reports no device (or not the one asked for).
-    #[error("no CUDA device {0}")]
-    NoDevice(usize),
-    /// A driver call failed while starting up.
-    #[error("CUDA driver: {0}")]
-    Driver(String),
-    /// The device is older than the kernels need.
-    #[error("compute capability {0}.{1} is below 6.1 (dp4a)")]
-    TooOld(i32, i32),
-    /// A kernel failed to compile or broke a determinism rule.
-    #[error("kernel {file}: {failure}")]
-    Kernel { file: &'static str, failure: String },
-}
 
 /// Runs a cudarc call that may panic (a missing library or symbol).
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> std::result::Result<T, String> {

@@ -6,8 +6,8 @@
 use super::gpu::KernelArg::{I32, Ptr};
 use super::{BLOCK, CudaBackend, DeviceWeight, LaunchDims, MAX_GRID_Y, WARPS, blocks, int, shape};
 use crate::engine::Q8Acts;
+use crate::engine::Weight;
 use crate::error::Result;
-use crate::model::Weight;
 
 /// Activation rows per warp (`MR` in matmul.cu).
 pub(crate) const MR: u64 = 4;

@@ -30,12 +30,12 @@ use std::collections::hash_map::Entry;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-pub use driver::{CudaGpu, CudaUnavailable, NVRTC_DIR_ENV};
+pub use crate::error::CudaUnavailable;
+pub use driver::{CudaGpu, NVRTC_DIR_ENV};
 pub use gpu::{DeviceBuffer, Gpu, KernelArg, LaunchDims};
 
-use super::{AttnShape, Backend, Q8Acts, RopeTable};
+use super::{AttnShape, Backend, Q8Acts, RopeTable, Weight, Weights};
 use crate::error::{Error, Result};
-use crate::model::{Model, Weight};
 use gpu::{Pod, as_bytes};
 
 /// Threads per block of most kernels (8 warps).
@@ -184,11 +184,11 @@ impl Scratch {
     }
 }
 
-/// The CUDA backend. Borrowing the model for `'m` keeps its weights (which
-/// are looked up by address) alive and unchanged while they are resident.
+/// The CUDA backend. Borrowing the weights for `'m` keeps them (they are
+/// looked up by address) alive and unchanged while they are resident.
 pub struct CudaBackend<'m> {
     gpu: Arc<dyn Gpu>,
-    _model: Option<&'m Model>,
+    _weights: Option<&'m Weights>,
     /// Resident weights, by the address of the model's `Weight`.
     weights: HashMap<usize, DeviceWeight>,
     /// Resident norm vectors, by (address, length) of the model's slice.
@@ -208,32 +208,32 @@ impl std::fmt::Debug for CudaBackend<'_> {
 
 impl<'m> CudaBackend<'m> {
     /// Opens the GPU (probing the driver and NVRTC, compiling and checking
-    /// every kernel) and makes `model`'s weights resident on it.
-    pub fn open(model: &'m Model, options: &CudaOptions) -> Result<Self> {
+    /// every kernel) and makes `weights` resident on it.
+    pub fn open(weights: &'m Weights, options: &CudaOptions) -> Result<Self> {
         let gpu = CudaGpu::open(options.ordinal, options.nvrtc_dir.as_deref())?;
-        Self::with_gpu(Arc::new(gpu), Some(model))
+        Self::with_gpu(Arc::new(gpu), Some(weights))
     }
 
-    /// A backend on any [`Gpu`]; `model`'s weights, norms and RoPE table are
-    /// uploaded now. Ops on other weights upload them for the op's duration.
-    pub fn with_gpu(gpu: Arc<dyn Gpu>, model: Option<&'m Model>) -> Result<Self> {
+    /// A backend on any [`Gpu`]; `weights`' matrices, norms and RoPE table
+    /// are uploaded now. Ops on other weights upload them for the op's duration.
+    pub fn with_gpu(gpu: Arc<dyn Gpu>, weights: Option<&'m Weights>) -> Result<Self> {
         let leaf_tag = upload_new(&*gpu, crate::commit::LEAF_TAG)?;
         let mut be = Self {
             gpu,
-            _model: model,
+            _weights: weights,
             weights: HashMap::new(),
             vectors: HashMap::new(),
             rope: None,
             leaf_tag,
             scratch: Mutex::new(Scratch::default()),
         };
-        if let Some(model) = model {
-            be.make_resident(model)?;
+        if let Some(weights) = weights {
+            be.make_resident(weights)?;
         }
         Ok(be)
     }
 
-    fn make_resident(&mut self, model: &'m Model) -> Result<()> {
+    fn make_resident(&mut self, model: &'m Weights) -> Result<()> {
         let gpu = &*self.gpu;
         let mut weights: Vec<&Weight> = vec![&model.token_embd, model.lm_head()];
         let mut vectors: Vec<&[f32]> = vec![&model.output_norm];

@@ -6,8 +6,8 @@
 use super::gpu::KernelArg::{F32, I32, Ptr, U32, U64};
 use super::{BLOCK, CudaBackend, DeviceWeight, WARPS, blocks, dims_1d, int, shape, stride_dims};
 use crate::engine::RopeTable;
+use crate::engine::Weight;
 use crate::error::Result;
-use crate::model::Weight;
 
 /// Threads of the single argmax block (`ARGMAX_THREADS` in argmax.cu).
 pub(crate) const ARGMAX_THREADS: u32 = 1024;
