@@ -44,6 +44,15 @@ pub enum Error {
     #[error("tokenizer: {0}")]
     Tokenizer(String),
 
+    /// A job names one model (its weights hash) and another is loaded; no
+    /// party may judge a job on any other model.
+    #[error(
+        "the job is for model {}, but the loaded model is {}: load the file whose SHA-256 is the job's weights hash",
+        crate::commit::hex(job),
+        crate::commit::hex(loaded)
+    )]
+    WrongModel { job: [u8; 32], loaded: [u8; 32] },
+
     #[error("the prompt is empty")]
     EmptyPrompt,
     #[error("the token budget is zero")]

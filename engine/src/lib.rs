@@ -6,6 +6,8 @@
 //! * [`generate()`] decodes greedily and returns the tokens with their
 //!   [`Commitments`] (output hash, trace root) and the trace.
 //! * [`verify()`] re-executes a [`Claim`] in one batched teacher-forced pass.
+//! * [`Job`] is the job protocol every party applies to a job read from the
+//!   chain: its model input, the completion check, the verdict's evidence.
 //! * [`Device::open`] picks the backend at run time (`auto | cpu | cuda`);
 //!   [`CpuBackend`] and [`CudaBackend`] compute the same bits.
 //! * The determinism rules are in [`engine`]; commitment layouts in [`commit`].
@@ -14,7 +16,8 @@
 //! draws the graph): [`commit`] and the error types; the containers
 //! ([`gguf`]) and the [`tokenizer`]; [`engine`] — the backends and the
 //! forward pass over [`Weights`], knowing no file format; [`model`], which
-//! decodes files into engine types; [`generate()`] and [`verify()`] on top.
+//! decodes files into engine types; [`generate()`] and [`verify()`]; [`job`]
+//! on top.
 //!
 //! ```no_run
 //! use spotcheck_engine::{CpuBackend, GenerateParams, Message, Model, generate};
@@ -33,6 +36,7 @@ pub mod engine;
 mod error;
 pub mod generate;
 pub mod gguf;
+pub mod job;
 pub mod model;
 pub mod tokenizer;
 pub mod verify;
@@ -44,6 +48,7 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use generate::{GenerateParams, Generation, StopReason, generate, generate_streaming};
+pub use job::{Completion, Job, JobOutput, JobVerdict, ServedMismatch};
 pub use model::Model;
 pub use tokenizer::{Message, Tokenizer};
 pub use verify::{Claim, Divergence, DivergenceKind, Verdict, verify};

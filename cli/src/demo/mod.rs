@@ -82,7 +82,8 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
     for &(job, _, _, prompt) in &jobs {
         let committed = world.job(&job)?.output_hash;
         for oracle in 0..2 {
-            let complete = inference::output_matches(&model, prompt, &served[&job].tokens, &committed)?;
+            let complete =
+                inference::output_matches(&model, prompt, config.max_tokens, &served[&job].tokens, &committed)?;
             world.attest(oracle, &job, complete)?;
         }
     }

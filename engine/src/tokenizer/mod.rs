@@ -4,7 +4,7 @@
 //! deterministic function of the model file; it also matches llama.cpp.
 //!
 //! **Hand-written on purpose, and it must stay so.** The prompt hash that
-//! every party computes from the on-chain prompt and checks against the
+//! every party computes from the on-chain prompt ([`crate::job`]) and checks against the
 //! output hash is over these token ids; a tokenizer crate (or the `regex`
 //! and Unicode crates a pre-tokenizer would pull in) could change the ids
 //! between versions — new Unicode data, a fixed edge case — and then a
