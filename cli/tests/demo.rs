@@ -12,7 +12,7 @@ fn smollm2() -> Option<PathBuf> {
             std::env::var_os("SPOTCHECK_REQUIRE_MODEL").is_none(),
             "SPOTCHECK_REQUIRE_MODEL is set but SPOTCHECK_SMOLLM2_GGUF names no file"
         );
-        eprintln!("SKIPPED: set SPOTCHECK_SMOLLM2_GGUF (worker/scripts/install-model.sh prints it)");
+        eprintln!("SKIPPED: set SPOTCHECK_SMOLLM2_GGUF (engine/scripts/install-model.sh prints it)");
     }
     found
 }

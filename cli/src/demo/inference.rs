@@ -1,39 +1,25 @@
-//! How a job's prompt becomes model input, and the three things done with it:
-//! a provider generates, a cheat fabricates, an oracle or verifier re-executes.
+//! The demo's parties doing inference: a provider generates, a cheat
+//! fabricates, an oracle or verifier checks and re-executes. Everything but
+//! the cheat follows the engine's job protocol (`spotcheck_engine::job`), as
+//! the real worker and oracle will; the cheat's fabrication is the demo's own.
 //!
-//! The job's on-chain prompt is the user's text; every party renders it with
-//! the model's chat template (one user message) and tokenizes it the same
-//! way, so the engine's prompt hash (over those token ids) is a function of
-//! the on-chain prompt and the model alone.
+//! The demo registers exactly the loaded model, so each job's weights hash
+//! is `model.id`.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use spotcheck_worker::commit::{output_hash, prompt_hash};
-use spotcheck_worker::{Backend, Claim, GenerateParams, Hash, Message, Model, Verdict, generate, verify};
+use spotcheck_engine::{Backend, Completion, Hash, Job, Model};
 
 /// What a provider serves from its endpoint and commits on-chain.
-#[derive(Clone, Debug)]
-pub struct Output {
-    pub tokens: Vec<u32>,
-    pub output_hash: Hash,
-    pub trace_root: Hash,
-}
+pub use spotcheck_engine::JobOutput as Output;
 
-pub fn prompt_tokens(model: &Model, prompt: &str) -> Result<Vec<u32>> {
-    let tokenizer = model.tokenizer()?;
-    Ok(tokenizer.encode_chat(&[Message::new("user", prompt)])?)
+fn job<'a>(model: &Model, prompt: &'a str, budget: u32) -> Job<'a> {
+    Job { model_id: model.id, prompt, token_budget: budget }
 }
 
 /// The honest path: run the model.
 pub fn generate_output(model: &Model, backend: &dyn Backend, prompt: &str, budget: u32) -> Result<Output> {
-    let tokens = prompt_tokens(model, prompt)?;
-    let generation =
-        generate(model, backend, &tokens, &GenerateParams::new(budget as usize)).context("generating the answer")?;
-    Ok(Output {
-        tokens: generation.tokens,
-        output_hash: generation.commitments.output_hash,
-        trace_root: generation.commitments.trace_root,
-    })
+    job(model, prompt, budget).run(model, backend).context("generating the answer")
 }
 
 /// The cheat's path: skip the model, answer with canned text, and commit to
@@ -44,18 +30,22 @@ pub fn fabricate_output(model: &Model, prompt: &str, budget: u32, canned: &str) 
     let mut tokens = tokenizer.encode(canned)?;
     tokens.extend(tokenizer.eos_token);
     tokens.truncate(budget as usize); // a result over budget would be refused on-chain
-    let hash = output_hash(&model.id, &prompt_hash(&prompt_tokens(model, prompt)?), &tokens);
-    Ok(Output { tokens, output_hash: hash, trace_root: Sha256::digest(canned.as_bytes()).into() })
+    let output_hash = job(model, prompt, budget).output_hash(model, &tokens)?;
+    Ok(Output { tokens, output_hash, trace_root: Sha256::digest(canned.as_bytes()).into() })
 }
 
-/// An oracle's completion check: the served output hashes to the commitment.
-pub fn output_matches(model: &Model, prompt: &str, tokens: &[u32], committed: &Hash) -> Result<bool> {
-    Ok(output_hash(&model.id, &prompt_hash(&prompt_tokens(model, prompt)?), tokens) == *committed)
+/// An oracle's completion check: the served output is the committed one.
+/// (The demo's providers serve what they committed, so the committed token
+/// count is the served one; the hash decides.)
+pub fn output_matches(model: &Model, prompt: &str, budget: u32, tokens: &[u32], committed: &Hash) -> Result<bool> {
+    let served = tokens.len() as u32;
+    let completion = job(model, prompt, budget).check_served(model, committed, served, tokens)?;
+    Ok(completion == Completion::Complete)
 }
 
-/// Re-execution: one teacher-forced pass over prompt + claimed output.
-/// Returns whether it passed, and the evidence hash posted with the verdict
-/// (SHA-256 of the divergence's description, zeros on a pass).
+/// Re-execution: one teacher-forced pass over prompt + served output against
+/// its commitments. Returns whether it passed, the evidence hash posted with
+/// the verdict, and what it found.
 pub fn re_execute(
     model: &Model,
     backend: &dyn Backend,
@@ -63,20 +53,12 @@ pub fn re_execute(
     budget: u32,
     output: &Output,
 ) -> Result<(bool, Hash, String)> {
-    let tokens = prompt_tokens(model, prompt)?;
-    let claim = Claim {
-        prompt: &tokens,
-        output: &output.tokens,
-        max_new_tokens: budget as usize,
-        output_hash: Some(output.output_hash),
-        trace_root: Some(output.trace_root),
-        trace: None,
+    let verdict = job(model, prompt, budget)
+        .re_execute(model, backend, &output.output_hash, &output.trace_root, &output.tokens)
+        .context("re-executing the job")?;
+    let finding = match &verdict.divergence {
+        None => "re-execution reproduced the output".to_string(),
+        Some(divergence) => divergence.to_string(),
     };
-    Ok(match verify(model, backend, &claim).context("re-executing the job")? {
-        Verdict::Pass(_) => (true, [0; 32], "re-execution reproduced the output".to_string()),
-        Verdict::Fail(divergence) => {
-            let what = divergence.to_string();
-            (false, Sha256::digest(what.as_bytes()).into(), what)
-        }
-    })
+    Ok((verdict.passed(), verdict.evidence_hash(), finding))
 }

@@ -22,8 +22,8 @@ use std::path::Path;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result, bail};
 use spotcheck::state::JobStatus;
+use spotcheck_engine::{Device, DeviceChoice, DeviceOptions, Model};
 use spotcheck_localchain::LocalChain;
-use spotcheck_worker::{Device, DeviceChoice, DeviceOptions, Model};
 
 pub use report::Report;
 use report::{Balance, JobReport, ProviderReport};
@@ -76,7 +76,7 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
         format!("loading the model {} (run ./scripts/setup.sh to install SmolLM2)", config.model.display())
     })?;
     let backend =
-        Device::open(config.device, &model, &DeviceOptions { threads: config.threads, ..Default::default() })?;
+        Device::open(config.device, &model.weights, &DeviceOptions { threads: config.threads, ..Default::default() })?;
     let chain = LocalChain::new(config.program)?;
     let mut world = World::new(chain, config.seed, model.id, config.max_tokens)?;
     let accounts = world.token_accounts();
@@ -105,7 +105,8 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
     for &(job, _, _, prompt) in &jobs {
         let committed = world.job(&job)?.output_hash;
         for oracle in 0..2 {
-            let complete = inference::output_matches(&model, prompt, &served[&job].tokens, &committed)?;
+            let complete =
+                inference::output_matches(&model, prompt, config.max_tokens, &served[&job].tokens, &committed)?;
             world.attest(oracle, &job, complete)?;
         }
     }
@@ -194,9 +195,9 @@ pub fn run(config: &DemoConfig) -> Result<Report> {
 
     Ok(Report {
         program: config.program.display().to_string(),
-        device: spotcheck_worker::Backend::name(&backend),
+        device: spotcheck_engine::Backend::name(&backend),
         model: config.model.display().to_string(),
-        model_id: spotcheck_worker::commit::hex(&model.id),
+        model_id: spotcheck_engine::commit::hex(&model.id),
         market: world.market,
         jobs: reports,
         providers,

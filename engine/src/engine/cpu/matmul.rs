@@ -1,0 +1,234 @@
+//! `out[m][n] = Σ_k w[n][k] · x[m][k]` — the hot spot (≈95% of decode time).
+//!
+//! Work is split across output rows n only (rule 6): each thread computes
+//! whole dot products, each with the per-row code below, so thread count and
+//! batch size never change a bit. Within a tile, weight row n is reused for
+//! all activation rows m while it is in cache (that is what makes prefill
+//! faster than decode per token). Tiles are at most 64 weight rows so they
+//! stay in L1 while the activation rows stream past.
+
+use super::reduce::{self, LANES};
+use super::{CpuBackend, Simd, avx2};
+use crate::engine::Q8Acts;
+use crate::engine::Weight;
+
+/// Weight rows per task: enough tasks to balance threads, few enough that
+/// the per-task overhead stays small.
+fn chunk_rows(n_out: usize, threads: usize) -> usize {
+    let tasks = (threads * 8).max(1);
+    n_out.div_ceil(tasks).clamp(16, 64)
+}
+
+pub(super) fn matmul(be: &CpuBackend, x: &[f32], xq: &Q8Acts, w: &Weight, out: &mut [f32]) {
+    let (n_out, k) = (w.rows(), w.cols());
+    let m_rows = x.len() / k;
+    let chunk = chunk_rows(n_out, be.threads);
+    let simd = be.simd;
+    if m_rows == 1 {
+        be.par_chunks_mut(&mut out[..n_out], chunk, |ci, o| tile(simd, w, x, xq, 1, ci * chunk, o));
+        return;
+    }
+    let n_chunks = n_out.div_ceil(chunk);
+    let tiles = be.par_map(n_chunks, |ci| {
+        let n0 = ci * chunk;
+        let len = chunk.min(n_out - n0);
+        let mut t = vec![0.0f32; m_rows * len];
+        tile(simd, w, x, xq, m_rows, n0, &mut t);
+        t
+    });
+    for (ci, t) in tiles.iter().enumerate() {
+        let n0 = ci * chunk;
+        let len = t.len() / m_rows;
+        for (m, row) in t.chunks_exact(len).enumerate() {
+            out[m * n_out + n0..m * n_out + n0 + len].copy_from_slice(row);
+        }
+    }
+}
+
+/// `out[m][j]` = (row n0 + j of w) · (activation row m), j < out.len() / m_rows.
+fn tile(simd: Simd, w: &Weight, x: &[f32], xq: &Q8Acts, m_rows: usize, n0: usize, out: &mut [f32]) {
+    match simd {
+        // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
+        Simd::Avx2 => unsafe { avx2::tile(w, x, xq, m_rows, n0, out) },
+        Simd::Portable => tile_portable(w, x, xq, m_rows, n0, out),
+    }
+}
+
+fn tile_portable(w: &Weight, x: &[f32], xq: &Q8Acts, m_rows: usize, n0: usize, out: &mut [f32]) {
+    let len = out.len() / m_rows;
+    let k = w.cols();
+    let nb = k / 32;
+    // Activation row outer: it and the tile's weight rows stay in L1.
+    for m in 0..m_rows {
+        let (ad, asum, aq) = act_row(xq, m, nb, k);
+        for j in 0..len {
+            let n = n0 + j;
+            out[m * len + j] = match w {
+                Weight::F32 { data, .. } => reduce::dot(&data[n * k..(n + 1) * k], &x[m * k..(m + 1) * k]),
+                Weight::Q8_0 { d, q, .. } => dot_q8_0(&d[n * nb..(n + 1) * nb], &q[n * k..(n + 1) * k], ad, aq),
+                Weight::Q4_1 { d, m: wm, qs, .. } => dot_q4_1(
+                    &d[n * nb..(n + 1) * nb],
+                    &wm[n * nb..(n + 1) * nb],
+                    &qs[n * k / 2..(n + 1) * k / 2],
+                    ad,
+                    asum,
+                    aq,
+                ),
+            };
+        }
+    }
+}
+
+/// Activation row m's block scales, block sums and int8 values.
+#[inline(always)]
+pub(super) fn act_row(xq: &Q8Acts, m: usize, nb: usize, k: usize) -> (&[f32], &[f32], &[i8]) {
+    (
+        xq.d.get(m * nb..(m + 1) * nb).unwrap_or(&[]),
+        xq.s.get(m * nb..(m + 1) * nb).unwrap_or(&[]),
+        xq.q.get(m * k..(m + 1) * k).unwrap_or(&[]),
+    )
+}
+
+/// Block value of Q8_0 · Q8 (rule 2): (d_w * d_a) * isum.
+#[inline(always)]
+pub(super) fn block_q8_0(wd: f32, wq: &[i8], ad: f32, aq: &[i8]) -> f32 {
+    let mut isum = 0i32;
+    for (&a, &b) in wq.iter().zip(aq) {
+        isum += a as i32 * b as i32;
+    }
+    (wd * ad) * isum as f32
+}
+
+/// Block value of Q4_1 · Q8 (rule 2): (d_w * d_a) * isum + m_w * s_a,
+/// with s_a the block's exact f32 sum.
+#[inline(always)]
+pub(super) fn block_q4_1(wd: f32, wm: f32, qs: &[u8], ad: f32, asum: f32, aq: &[i8]) -> f32 {
+    let mut isum = 0i32;
+    for j in 0..16 {
+        isum += (qs[j] & 0x0f) as i32 * aq[j] as i32 + (qs[j] >> 4) as i32 * aq[j + 16] as i32;
+    }
+    (wd * ad) * isum as f32 + wm * asum
+}
+
+fn dot_q8_0(wd: &[f32], wq: &[i8], ad: &[f32], aq: &[i8]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    for (b, (wq, aq)) in wq.chunks_exact(32).zip(aq.chunks_exact(32)).enumerate() {
+        acc[b % LANES] += block_q8_0(wd[b], wq, ad[b], aq);
+    }
+    reduce::tree(&mut acc)
+}
+
+fn dot_q4_1(wd: &[f32], wm: &[f32], qs: &[u8], ad: &[f32], asum: &[f32], aq: &[i8]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    for (b, (qs, aq)) in qs.chunks_exact(16).zip(aq.chunks_exact(32)).enumerate() {
+        acc[b % LANES] += block_q4_1(wd[b], wm[b], qs, ad[b], asum[b], aq);
+    }
+    reduce::tree(&mut acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::cpu::quant::quantize_rows;
+
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 4.0
+            })
+            .collect()
+    }
+
+    /// `raw` as a quantized weight: per block, a positive scale from the
+    /// block's magnitude and quants from the values (any block contents
+    /// will do: the kernels are checked against rule 2, not against `raw`).
+    fn quantized(ty: &str, rows: usize, cols: usize, raw: &[f32]) -> Weight {
+        let d: Vec<f32> = raw.chunks_exact(32).map(|b| b.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0).collect();
+        if ty == "q8_0" {
+            let q = raw.iter().map(|v| (v * 63.0) as i8).collect();
+            return Weight::Q8_0 { rows, cols, d, q };
+        }
+        let m = raw.chunks_exact(32).map(|b| b[0]).collect();
+        let qs = raw
+            .chunks_exact(2)
+            .map(|p| (((p[0] + 2.0) * 4.0) as u8 & 15) | ((((p[1] + 2.0) * 4.0) as u8 & 15) << 4))
+            .collect();
+        Weight::Q4_1 { rows, cols, d, m, qs }
+    }
+
+    /// Rule 2 written out literally from the engine docs.
+    fn reference(w: &Weight, xq: &Q8Acts, m: usize, n: usize) -> f32 {
+        let k = w.cols();
+        let nb = k / 32;
+        let mut acc = [0.0f32; 32];
+        for b in 0..nb {
+            let (ad, asum) = (xq.d[m * nb + b], xq.s[m * nb + b]);
+            let a = &xq.q[m * k + b * 32..m * k + b * 32 + 32];
+            let blk = match w {
+                Weight::Q8_0 { d, q, .. } => {
+                    let wq = &q[n * k + b * 32..n * k + b * 32 + 32];
+                    let isum: i32 = wq.iter().zip(a).map(|(&x, &y)| x as i32 * y as i32).sum();
+                    (d[n * nb + b] * ad) * isum as f32
+                }
+                Weight::Q4_1 { d, m: wm, qs, .. } => {
+                    let q = &qs[(n * k + b * 32) / 2..(n * k + b * 32) / 2 + 16];
+                    let mut isum = 0i32;
+                    for j in 0..32 {
+                        let v = if j < 16 { q[j] & 15 } else { q[j - 16] >> 4 };
+                        isum += v as i32 * a[j] as i32;
+                    }
+                    (d[n * nb + b] * ad) * isum as f32 + wm[n * nb + b] * asum
+                }
+                Weight::F32 { .. } => unreachable!(),
+            };
+            acc[b % 32] += blk;
+        }
+        reduce::tree(&mut acc)
+    }
+
+    #[test]
+    fn quantized_kernels_match_the_rule_and_each_other() {
+        for k in [32, 160, 256, 1536, 1600] {
+            let (rows, m_rows) = (7, 3);
+            let raw = noise(rows * k, k as u64);
+            for bytes_ty in ["q8_0", "q4_1"] {
+                let w = quantized(bytes_ty, rows, k, &raw);
+                let x = noise(m_rows * k, 99 + k as u64);
+                let mut xq = Q8Acts::default();
+                quantize_rows(&x, k, &mut xq);
+                for simd in Simd::available() {
+                    let mut out = vec![0.0f32; m_rows * rows];
+                    tile(simd, &w, &x, &xq, m_rows, 0, &mut out);
+                    for m in 0..m_rows {
+                        for n in 0..rows {
+                            let want = reference(&w, &xq, m, n);
+                            assert_eq!(out[m * rows + n].to_bits(), want.to_bits(), "{bytes_ty} k={k} {simd:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn f32_kernels_agree() {
+        let (rows, k, m_rows) = (5, 600, 2);
+        let w = Weight::F32 { rows, cols: k, data: noise(rows * k, 1) };
+        let x = noise(m_rows * k, 2);
+        let xq = Q8Acts::default();
+        let outs: Vec<Vec<u32>> = Simd::available()
+            .into_iter()
+            .map(|simd| {
+                let mut out = vec![0.0f32; m_rows * rows];
+                tile(simd, &w, &x, &xq, m_rows, 0, &mut out);
+                out.iter().map(|v| v.to_bits()).collect()
+            })
+            .collect();
+        assert!(outs.windows(2).all(|p| p[0] == p[1]));
+        if let Weight::F32 { data, .. } = &w {
+            assert_eq!(outs[0][0], reduce::dot(&data[..k], &x[..k]).to_bits());
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The CPU backend: portable kernels plus AVX2 fast paths, a small spinning
+//! thread pool of fixed size, and nothing that depends on either for its bits.
+
+mod attention;
+mod avx2;
+mod matmul;
+mod ops;
+mod pool;
+pub mod quant;
+pub mod reduce;
+
+use std::sync::{Mutex, PoisonError};
+
+use super::{AttnShape, Backend, Q8Acts, RopeTable};
+use crate::engine::Weight;
+use crate::error::Result;
+
+/// Which kernel set runs the matmuls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// Plain Rust loops (the reference).
+    Portable,
+    /// std::arch AVX2 integer kernels (x86_64, detected at run time).
+    Avx2,
+}
+
+impl Simd {
+    /// Kernel sets this CPU can run, reference first.
+    pub fn available() -> Vec<Simd> {
+        let mut v = vec![Simd::Portable];
+        if avx2::detected() {
+            v.push(Simd::Avx2);
+        }
+        v
+    }
+
+    pub fn best() -> Simd {
+        if avx2::detected() { Simd::Avx2 } else { Simd::Portable }
+    }
+}
+
+pub struct CpuBackend {
+    threads: usize,
+    simd: Simd,
+    pool: pool::Pool,
+}
+
+impl CpuBackend {
+    /// `threads` workers (0 = 1) with the fastest kernels available.
+    pub fn new(threads: usize) -> Result<Self> {
+        Self::with_simd(threads, Simd::best())
+    }
+
+    /// As `new`, with a chosen kernel set; AVX2 falls back to portable
+    /// kernels on CPUs without it.
+    pub fn with_simd(threads: usize, simd: Simd) -> Result<Self> {
+        let threads = threads.max(1);
+        let simd = if simd == Simd::Avx2 && !avx2::detected() { Simd::Portable } else { simd };
+        Ok(Self { threads, simd, pool: pool::Pool::new(threads)? })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    pub fn simd(&self) -> Simd {
+        self.simd
+    }
+
+    /// f(index, item) for each item, in parallel (items carry the disjoint
+    /// `&mut` pieces a task writes).
+    fn par_each<T: Send, F>(&self, items: Vec<T>, f: F)
+    where
+        F: Fn(usize, T) + Sync,
+    {
+        let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+        self.pool.run(slots.len(), &|i| {
+            let item = slots[i].lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(item) = item {
+                f(i, item)
+            }
+        });
+    }
+
+    /// f(chunk index, chunk) over `out` in chunks of `chunk`, in parallel.
+    fn par_chunks_mut<F>(&self, out: &mut [f32], chunk: usize, f: F)
+    where
+        F: Fn(usize, &mut [f32]) + Sync,
+    {
+        self.par_each(out.chunks_mut(chunk.max(1)).collect(), f);
+    }
+
+    /// Rows per task for the cheap per-row ops: parallel only in batches.
+    fn row_chunk(&self, rows: usize) -> usize {
+        rows.div_ceil(self.threads * 2).max(1)
+    }
+
+    /// `[f(0), .., f(n-1)]`, computed in parallel, returned in order.
+    fn par_map<T: Send, F>(&self, n: usize, f: F) -> Vec<T>
+    where
+        F: Fn(usize) -> T + Sync,
+    {
+        let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
+        self.pool.run(n, &|i| {
+            let v = f(i);
+            *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(v);
+        });
+        slots.into_iter().filter_map(|s| s.into_inner().unwrap_or_else(PoisonError::into_inner)).collect()
+    }
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> String {
+        let simd = match self.simd {
+            Simd::Portable => "portable",
+            Simd::Avx2 => "avx2",
+        };
+        format!("cpu-{simd}x{}", self.threads)
+    }
+
+    fn embed(&self, table: &Weight, tokens: &[u32], out: &mut [f32]) -> Result<()> {
+        ops::embed(table, tokens, out);
+        Ok(())
+    }
+
+    fn rmsnorm(&self, x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) -> Result<()> {
+        let n = weight.len().max(1);
+        let per = self.row_chunk(x.len() / n) * n;
+        self.par_each(x.chunks(per).zip(out.chunks_mut(per)).collect(), |_, (x, o)| ops::rmsnorm(x, weight, eps, o));
+        Ok(())
+    }
+
+    fn quantize_q8(&self, x: &[f32], cols: usize, out: &mut Q8Acts) -> Result<()> {
+        let rows = x.len().checked_div(cols).unwrap_or(0);
+        let nb = cols / 32;
+        out.resize(rows, cols);
+        let per = self.row_chunk(rows);
+        let pieces: Vec<_> = x
+            .chunks(per * cols)
+            .zip(out.q.chunks_mut(per * cols))
+            .zip(out.d.chunks_mut(per * nb).zip(out.s.chunks_mut(per * nb)))
+            .collect();
+        self.par_each(pieces, |_, ((x, q), (d, s))| quant::quantize_into(x, q, d, s));
+        Ok(())
+    }
+
+    fn matmul(&self, x: &[f32], xq: &Q8Acts, w: &Weight, out: &mut [f32]) -> Result<()> {
+        matmul::matmul(self, x, xq, w, out);
+        Ok(())
+    }
+
+    fn rope(&self, x: &mut [f32], head_dim: usize, positions: &[u32], table: &RopeTable) -> Result<()> {
+        let row = x.len() / positions.len().max(1);
+        let per = self.row_chunk(positions.len());
+        let pieces: Vec<_> = x.chunks_mut(per * row).zip(positions.chunks(per)).collect();
+        self.par_each(pieces, |_, (x, pos)| ops::rope(x, head_dim, pos, table));
+        Ok(())
+    }
+
+    fn attention(
+        &self,
+        q: &[f32],
+        k_cache: &[f32],
+        v_cache: &[f32],
+        positions: &[u32],
+        shape: AttnShape,
+        out: &mut [f32],
+    ) -> Result<()> {
+        attention::attention(self, q, k_cache, v_cache, positions, shape, out);
+        Ok(())
+    }
+
+    fn silu_mul(&self, gate: &mut [f32], up: &[f32]) -> Result<()> {
+        let per = gate.len().div_ceil(self.threads * 2).max(4096);
+        self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| ops::silu_mul(g, u));
+        Ok(())
+    }
+
+    fn add(&self, x: &mut [f32], y: &[f32]) -> Result<()> {
+        let per = x.len().div_ceil(self.threads * 2).max(4096);
+        self.par_each(x.chunks_mut(per).zip(y.chunks(per)).collect(), |_, (a, b)| ops::add(a, b));
+        Ok(())
+    }
+
+    fn argmax(&self, logits: &[f32]) -> Result<u32> {
+        Ok(ops::argmax(logits))
+    }
+
+    fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Result<Vec<[u8; 32]>> {
+        Ok(self.par_map(positions.len(), |m| crate::commit::leaf_hash(positions[m], layer, &x[m * dim..(m + 1) * dim])))
+    }
+}
