@@ -12,6 +12,9 @@
 #
 #   --check                 print the path if a binary for the current sources
 #                           is installed, else exit 1 with a message; never builds
+#   --test [ARGS]           run the launcher's tests (cargo test --release, in the
+#                           same target dir, so the build's crates are reused);
+#                           ARGS go to cargo test (scripts/test.sh runs this)
 #   SPOTCHECK_LOCALNET_HOME where builds and binaries live
 #                           (default: ${XDG_DATA_HOME:-~/.local/share}/spotcheck-localnet)
 #   CARGO_BUILD_JOBS        cargo's parallelism (default: 2)
@@ -21,12 +24,27 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 home="${SPOTCHECK_LOCALNET_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/spotcheck-localnet}"
 say() { echo "install-localnet: $*" >&2; }
 
-check_only=0
+mode=install
 case "${1:-}" in
     "") ;;
-    --check) check_only=1 ;;
-    *) say "unknown argument '$1' (usage: install-localnet.sh [--check])"; exit 2 ;;
+    --check) mode=check ;;
+    --test) mode=test; shift ;;
+    *) say "unknown argument '$1' (usage: install-localnet.sh [--check | --test [CARGO TEST ARGS]])"; exit 2 ;;
 esac
+
+cargo_in_home() {
+    command -v cargo >/dev/null || { say "cargo not found: install Rust 1.95 with rustup first (https://rustup.rs)"; exit 1; }
+    mkdir -p "$home"
+    CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" CARGO_TARGET_DIR="$home/target" \
+        nice -n 15 cargo "$1" --release --locked --manifest-path "$root/localnet/Cargo.toml" "${@:2}"
+}
+
+if [ "$mode" = test ]; then
+    say "testing spotcheck-localnet (cargo test --release in $home/target)"
+    # The tests' output is the point here, so it goes to stdout as cargo prints it.
+    cargo_in_home test "$@"
+    exit 0
+fi
 
 # The key covers every file in localnet/ except a local target/ (build output);
 # file names are part of it, so a rename or a new file also rebuilds.
@@ -39,18 +57,15 @@ if [ -x "$bin" ]; then
     echo "$bin"
     exit 0
 fi
-if [ "$check_only" = 1 ]; then
+if [ "$mode" = check ]; then
     say "no spotcheck-localnet built for the current localnet/ sources (looked for $bin):"
     say "run scripts/install-localnet.sh to build it (a first build takes 20-35 min on 2 cores)"
     exit 1
 fi
 
-command -v cargo >/dev/null || { say "cargo not found: install Rust 1.95 with rustup first (https://rustup.rs)"; exit 1; }
-mkdir -p "$home"
 say "building spotcheck-localnet (surfpool-core 1.6.1) into $home/target"
 say "a first build compiles ~1,000 crates (20-35 min on 2 cores); later ones reuse them"
-CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" CARGO_TARGET_DIR="$home/target" \
-    nice -n 15 cargo build --release --locked --manifest-path "$root/localnet/Cargo.toml" >&2
+cargo_in_home build >&2
 
 # Publish atomically: a half-copied binary must never look installed.
 mkdir -p "$home/bin-$key"
