@@ -116,6 +116,9 @@ impl Args {
                     }
                     programs.push(spec);
                 }
+                "-v" | "--verbose" | "-h" | "--help" if inline_value.is_some() => {
+                    return Err(ArgsError::Invalid(format!("{flag} takes no value")));
+                }
                 "-v" | "--verbose" => verbose = true,
                 "-h" | "--help" => return Err(ArgsError::Help),
                 _ => return Err(ArgsError::Invalid(format!("unknown argument '{arg}'"))),
@@ -195,6 +198,7 @@ mod tests {
         assert!(message(&["--program", &twice, "--program", &twice]).contains("given twice"));
         assert!(message(&["--slot-time-ms", "0"]).contains("at least 1"));
         assert!(message(&["--bind", "0.0.0.0"]).contains("unknown argument"));
+        assert!(message(&["--verbose=yes"]).contains("takes no value"));
         assert_eq!(parse(&["--help"]), Err(ArgsError::Help));
     }
 }

@@ -52,11 +52,12 @@ enum LocalnetError {
         .0.display()
     )]
     ProgramMissing(PathBuf),
-    #[error("cannot read program file {}: {1}", .0.display())]
+    #[error("cannot read program file {path}: {error}", path = .0.display(), error = .1)]
     ProgramUnreadable(PathBuf, io::Error),
     #[error(
-        "{} is {1}: the node runs SBF programs only, as ./sbf-build/build.sh (or cargo build-sbf) makes them",
-        .0.display()
+        "{path} is {why}: the node runs SBF programs only, as ./sbf-build/build.sh (or cargo build-sbf) makes them",
+        path = .0.display(),
+        why = .1
     )]
     NotSbf(PathBuf, String),
     #[error(
@@ -87,7 +88,8 @@ fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(ArgsError::Help) => {
-            println!("{USAGE}");
+            // `| head` closing the pipe early is no error worth a panic.
+            let _ = writeln!(io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(ArgsError::Invalid(message)) => {

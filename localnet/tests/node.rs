@@ -9,7 +9,7 @@
 //! The failure cases need no build.
 
 use std::{
-    collections::HashSet,
+    collections::{BTreeSet, HashSet},
     io::{BufRead, BufReader, Read},
     net::TcpListener,
     os::unix::process::CommandExt,
@@ -183,8 +183,9 @@ fn port_of(url: &str) -> u16 {
     url.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no port in {url}"))
 }
 
-/// The listening TCP sockets a process holds, as (ip, port), from /proc.
-fn listening_sockets(pid: i32) -> Vec<(String, u16)> {
+/// The addresses a process listens on over TCP, as (ip, port), from /proc.
+/// A set: the HTTP server listens with one socket per thread on one port.
+fn listening_sockets(pid: i32) -> BTreeSet<(String, u16)> {
     let inodes: HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
@@ -193,7 +194,7 @@ fn listening_sockets(pid: i32) -> Vec<(String, u16)> {
             Some(target.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
         })
         .collect();
-    let mut sockets = Vec::new();
+    let mut sockets = BTreeSet::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else { continue };
         for row in text.lines().skip(1) {
@@ -206,11 +207,10 @@ fn listening_sockets(pid: i32) -> Vec<(String, u16)> {
                     "00000000" => "0.0.0.0".to_string(),
                     other => other.to_string(),
                 };
-                sockets.push((ip, u16::from_str_radix(port, 16).unwrap()));
+                sockets.insert((ip, u16::from_str_radix(port, 16).unwrap()));
             }
         }
     }
-    sockets.sort();
     sockets
 }
 
@@ -258,11 +258,7 @@ fn node_serves_the_program_and_stops_cleanly_on_sigterm() {
     // Loopback only, and nothing listening beyond the two ports READY names.
     assert_eq!(
         listening_sockets(node.pid()),
-        {
-            let mut expected = vec![("127.0.0.1".to_string(), rpc_port), ("127.0.0.1".to_string(), ws_port)];
-            expected.sort();
-            expected
-        },
+        BTreeSet::from([("127.0.0.1".to_string(), rpc_port), ("127.0.0.1".to_string(), ws_port)]),
         "the launcher (pid {}) should listen on exactly the READY ports, on 127.0.0.1",
         node.pid()
     );
@@ -379,6 +375,17 @@ fn a_host_binary_is_refused_as_not_sbf() {
         .expect_failure();
     assert!(stderr.contains("x86-64 ELF"), "{stderr}");
     assert!(stderr.contains("SBF programs only"), "{stderr}");
+}
+
+#[test]
+fn a_corrupt_sbf_file_is_refused_when_loaded() {
+    // Passes the early header check, so LiteSVM's own verification has to
+    // refuse it; Surfpool's write path alone would only log that.
+    let dir = scratch_dir("corrupt");
+    let program = format!("{PROGRAM_ID}={}", fake_sbf_header(&dir).display());
+    let stderr = Node::spawn(&["--rpc-port", "0", "--ws-port", "0", "--program", &program]).expect_failure();
+    assert!(stderr.contains(&format!("loading program {PROGRAM_ID} from")), "{stderr}");
+    assert!(stderr.contains("LiteSVM refused the program"), "{stderr}");
 }
 
 #[test]
