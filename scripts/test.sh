@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up (scripts/setup.sh) and runs every check and test:
 # formatting, clippy with warnings as errors, the committed IDL against the
-# program, and the whole workspace's tests (the program's run on its SBF
-# build in LiteSVM), then prints the program's compute-unit table.
+# program, the whole workspace's tests (the program's run on its SBF build in
+# LiteSVM), the local node's tests (a real node started by scripts/localnet.sh),
+# then prints the program's compute-unit table.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,6 +13,7 @@ SPOTCHECK_IDL_CHECK=1 "$root/scripts/setup.sh"
 
 echo "test: cargo fmt --check" >&2
 cargo fmt --all --check
+cargo fmt --check --manifest-path localnet/Cargo.toml
 
 echo "test: cargo clippy -D warnings" >&2
 cargo clippy --quiet --locked --workspace --all-targets -- -D warnings
@@ -24,6 +26,11 @@ SPOTCHECK_SMOLLM2_GGUF=$("$root/worker/scripts/install-model.sh") SPOTCHECK_REQU
 SPOTCHECK_NVRTC_LIB_DIR=$("$root/worker/scripts/install-nvrtc.sh") SPOTCHECK_REQUIRE_NVRTC=1 \
 SPOTCHECK_REQUIRE_SIMT=1 \
   cargo test --quiet --locked --workspace
+
+echo "test: local node (scripts/localnet.sh with the Surfpool launcher)" >&2
+# Its own package (not a workspace member), tested in the target dir
+# setup built it in. SPOTCHECK_REQUIRE_LOCALNET: the node test must run here.
+SPOTCHECK_REQUIRE_LOCALNET=1 "$root/scripts/install-localnet.sh" --test --quiet
 
 echo "test: compute units per instruction (SBF build)" >&2
 cargo test --quiet --locked -p spotcheck-tests --test compute_units -- --nocapture 2>&1 | grep '^|'
