@@ -20,11 +20,13 @@ cargo clippy --quiet --locked --workspace --all-targets -- -D warnings
 
 echo "test: cargo test" >&2
 # The real-model tests, the NVRTC kernel compile + PTX checks and the CUDA
-# kernels on the host SIMT emulator must run here, not skip. (On a CUDA
-# machine, add SPOTCHECK_REQUIRE_CUDA=1 to run the GPU tests too.)
+# kernels on the host SIMT emulator must run here, not skip, and so must the
+# RPC tier of the chain conformance tests (client/tests/chain_conformance.rs,
+# a real local node started by scripts/localnet.sh; setup built it). (On a
+# CUDA machine, add SPOTCHECK_REQUIRE_CUDA=1 to run the GPU tests too.)
 SPOTCHECK_SMOLLM2_GGUF=$("$root/worker/scripts/install-model.sh") SPOTCHECK_REQUIRE_MODEL=1 \
 SPOTCHECK_NVRTC_LIB_DIR=$("$root/worker/scripts/install-nvrtc.sh") SPOTCHECK_REQUIRE_NVRTC=1 \
-SPOTCHECK_REQUIRE_SIMT=1 \
+SPOTCHECK_REQUIRE_SIMT=1 SPOTCHECK_REQUIRE_LOCALNET=1 \
   cargo test --quiet --locked --workspace
 
 echo "test: local node (scripts/localnet.sh with the Surfpool launcher)" >&2

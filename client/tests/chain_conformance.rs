@@ -111,6 +111,13 @@ async fn a_node_that_goes_down_gives_retryable_errors_and_the_feed_recovers() {
     let feed_config = FeedConfig { poll_interval: Duration::from_millis(300), ..FeedConfig::default() };
     let mut feed = Follower::start(proxied.clone(), start, feed_config);
     feed.expect_rescan().await;
+    // An event through the feed: by then it has subscribed (a failed
+    // subscription would have come out as an error first).
+    let mut report = Report::default();
+    let before =
+        conformance::send(&*direct, &[program::set_paused(&authority, &market, false)], &[&authority], &mut report)
+            .await;
+    assert_eq!(feed.events(1).await[0].signature, before);
 
     // Down: every call is a typed, retryable error; the feed says so too.
     rpc_proxy.cut();
@@ -128,7 +135,6 @@ async fn a_node_that_goes_down_gives_retryable_errors_and_the_feed_recovers() {
     assert!(outage.iter().any(|err| matches!(err, ChainError::WebsocketClosed { .. })), "{outage:?}");
 
     // While it is down, the chain moves on.
-    let mut report = Report::default();
     let missed =
         conformance::send(&*direct, &[program::set_paused(&authority, &market, true)], &[&authority], &mut report)
             .await;

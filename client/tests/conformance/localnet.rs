@@ -26,13 +26,6 @@ fn workspace_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
 /// Whether a missing node must fail the test (CI) rather than skip it.
 pub fn required() -> bool {
     std::env::var("SPOTCHECK_REQUIRE_LOCALNET").is_ok_and(|value| value == "1")
@@ -57,11 +50,12 @@ impl Localnet {
                 script.display()
             ));
         }
-        let (rpc_port, ws_port) = (free_port(), free_port());
         let spawned = {
             use std::os::unix::process::CommandExt;
             Command::new(&script)
-                .args(["--rpc-port", &rpc_port.to_string(), "--ws-port", &ws_port.to_string()])
+                // Port 0: the node binds free ports and READY names them (no
+                // race between picking a port and binding it).
+                .args(["--rpc-port", "0", "--ws-port", "0"])
                 .current_dir(workspace_root())
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
