@@ -15,7 +15,7 @@ use fake_node::{FakeNode, Reply, program_account, signature_and_blockhash, with_
 use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use spotcheck_client::chain::{Backoff, Chain, ChainError, Cluster, RpcChain, RpcChainConfig};
+use spotcheck_client::chain::{Backoff, Chain, ChainError, Cluster, Confirmed, RpcChain, RpcChainConfig};
 
 fn config(url: &str) -> RpcChainConfig {
     let mut config = RpcChainConfig::new(url.parse::<Cluster>().unwrap());
@@ -227,6 +227,18 @@ fn an_instruction(payer: &Keypair) -> anchor_lang::solana_program::instruction::
     spotcheck_client::instructions::market_set_paused(&payer.pubkey(), &Pubkey::new_unique(), true)
 }
 
+/// Connects to `config`'s node and sends one transaction through it.
+async fn send_one(config: RpcChainConfig) -> Result<Confirmed, ChainError> {
+    let chain = RpcChain::connect(config).await?;
+    let payer = Keypair::new();
+    chain.send(&[an_instruction(&payer)], &[&payer]).await
+}
+
+/// A `getSignatureStatuses` answer: the status, or "unknown".
+fn status_reply(status: Option<Value>) -> Reply {
+    Reply::Result(with_context(json!([status.unwrap_or(Value::Null)])))
+}
+
 #[tokio::test]
 async fn the_same_transaction_is_resent_until_its_blockhash_expires_and_only_then_re_signed() {
     let (node, script) = scripted(|script, method, params| {
@@ -244,15 +256,13 @@ async fn the_same_transaction_is_resent_until_its_blockhash_expires_and_only_the
                 let asked = params[0][0].clone();
                 let lands =
                     script.sent.iter().any(|(signature, hash)| json!(signature) == asked && *hash == blockhash(1));
-                Reply::Result(with_context(json!([if lands { confirmed_status(77) } else { Value::Null }])))
+                status_reply(lands.then(|| confirmed_status(77)))
             }
             other => panic!("unexpected {other}"),
         }
     })
     .await;
-    let chain = RpcChain::connect(config(&node.url())).await.unwrap();
-    let payer = Keypair::new();
-    let confirmed = chain.send(&[an_instruction(&payer)], &[&payer]).await.unwrap_or_else(|err| panic!("{err}"));
+    let confirmed = send_one(config(&node.url())).await.unwrap_or_else(|err| panic!("{err}"));
 
     let sent = script.lock().unwrap().sent.clone();
     let first: Vec<&(String, String)> = sent.iter().filter(|(_, hash)| *hash == blockhash(0)).collect();
@@ -284,18 +294,12 @@ async fn a_copy_that_lands_in_the_last_valid_block_is_not_signed_again() {
                 Reply::Result(with_context(json!(sends < 2)))
             }
             // Unknown while it is being re-sent; found right after the node said the blockhash expired.
-            "getSignatureStatuses" => Reply::Result(with_context(json!([if script.expiry_told {
-                confirmed_status(99)
-            } else {
-                Value::Null
-            }]))),
+            "getSignatureStatuses" => status_reply(script.expiry_told.then(|| confirmed_status(99))),
             other => panic!("unexpected {other}"),
         }
     })
     .await;
-    let chain = RpcChain::connect(config(&node.url())).await.unwrap();
-    let payer = Keypair::new();
-    let confirmed = chain.send(&[an_instruction(&payer)], &[&payer]).await.unwrap_or_else(|err| panic!("{err}"));
+    let confirmed = send_one(config(&node.url())).await.unwrap_or_else(|err| panic!("{err}"));
     assert_eq!((confirmed.signings, confirmed.slot), (1, 99));
     assert_eq!(node.count("getLatestBlockhash"), 1, "no second signing");
 }
@@ -308,14 +312,12 @@ async fn already_processed_means_an_earlier_copy_landed() {
         "isBlockhashValid" => Reply::Result(with_context(json!(true))),
         "getSignatureStatuses" => {
             let landed = script.sent.len() >= 3;
-            Reply::Result(with_context(json!([if landed { confirmed_status(5) } else { Value::Null }])))
+            status_reply(landed.then(|| confirmed_status(5)))
         }
         other => panic!("unexpected {other}"),
     })
     .await;
-    let chain = RpcChain::connect(config(&node.url())).await.unwrap();
-    let payer = Keypair::new();
-    let confirmed = chain.send(&[an_instruction(&payer)], &[&payer]).await.unwrap_or_else(|err| panic!("{err}"));
+    let confirmed = send_one(config(&node.url())).await.unwrap_or_else(|err| panic!("{err}"));
     let sent = script.lock().unwrap().sent.clone();
     assert_eq!(confirmed.signings, 1);
     assert_eq!(confirmed.sends as usize, sent.len());
@@ -327,9 +329,7 @@ async fn a_simulation_refusal_is_typed_and_sends_nothing() {
     let script =
         Script { simulation_error: Some(json!({"InstructionError": [1, {"Custom": 6012}]})), ..Script::default() };
     let (node, script) = scripted_from(script, |_, method, _| panic!("unexpected {method}")).await;
-    let chain = RpcChain::connect(config(&node.url())).await.unwrap();
-    let payer = Keypair::new();
-    let err = chain.send(&[an_instruction(&payer)], &[&payer]).await.expect_err("refused");
+    let err = send_one(config(&node.url())).await.expect_err("refused");
     let refusal = err.refusal().expect("a refusal");
     // The price instruction in front is not counted: the caller's first instruction failed.
     assert_eq!((refusal.instruction, refusal.program_error, refusal.landed), (Some(0), Some(6012), None));
@@ -342,15 +342,13 @@ async fn a_simulation_refusal_is_typed_and_sends_nothing() {
 #[tokio::test]
 async fn the_priority_fee_comes_from_recent_fees_within_bounds() {
     let (node, script) = scripted(|_, method, _| match method {
-        "getSignatureStatuses" => Reply::Result(with_context(json!([confirmed_status(3)]))),
+        "getSignatureStatuses" => status_reply(Some(confirmed_status(3))),
         other => panic!("unexpected {other}"),
     })
     .await;
     let mut config = config(&node.url());
     config.send.priority_fee.max_micro_lamports = 300;
-    let chain = RpcChain::connect(config).await.unwrap();
-    let payer = Keypair::new();
-    chain.send(&[an_instruction(&payer)], &[&payer]).await.unwrap();
+    send_one(config).await.unwrap();
     let wire = {
         use base64::Engine;
         let params = node.params_of("sendTransaction");
@@ -378,9 +376,7 @@ async fn a_transaction_that_lands_and_fails_is_a_refusal_with_its_fee_paid() {
         other => panic!("unexpected {other}"),
     })
     .await;
-    let chain = RpcChain::connect(config(&node.url())).await.unwrap();
-    let payer = Keypair::new();
-    let err = chain.send(&[an_instruction(&payer)], &[&payer]).await.expect_err("failed on chain");
+    let err = send_one(config(&node.url())).await.expect_err("failed on chain");
     let refusal = err.refusal().expect("a refusal");
     assert!(refusal.landed.is_some(), "{err}");
     // Two budget instructions (limit, price) in front of the caller's one.
@@ -400,9 +396,7 @@ async fn losing_the_node_after_sending_is_in_doubt_never_a_blind_retry() {
     .await;
     let mut config = config(&node.url());
     config.send.confirm_timeout = Duration::from_millis(200);
-    let chain = RpcChain::connect(config).await.unwrap();
-    let payer = Keypair::new();
-    let err = chain.send(&[an_instruction(&payer)], &[&payer]).await.expect_err("never confirmed");
+    let err = send_one(config).await.expect_err("never confirmed");
     assert!(matches!(err, ChainError::InDoubt { .. }), "{err}");
     assert!(!err.is_retryable(), "re-sending blindly could post twice");
     assert_eq!(node.count("getLatestBlockhash"), 1, "no second signing while the first may still land");

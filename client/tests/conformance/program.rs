@@ -11,7 +11,6 @@ use anchor_lang::solana_program::system_instruction;
 use anchor_spl::token_2022::spl_token_2022;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use spotcheck::state::{MarketParams, SlashSplit};
 use spotcheck_client::chain::{Chain, ChainError, Confirmed};
 use spotcheck_client::instructions::{self as ix, MarketTokens};
 use spotcheck_client::pda;
@@ -19,25 +18,8 @@ use spotcheck_client::pda;
 /// The SPL Token program, which LiteSVM and Surfpool both preload.
 const TOKEN: Pubkey = anchor_spl::token::ID;
 
-/// Parameters that pass validation (the tests crate's `default_params`).
-pub fn params() -> MarketParams {
-    MarketParams {
-        fee_bps: 250,
-        min_provider_stake: 1_000_000,
-        collateral_ratio_bps: 190_000,
-        sample_rate_bps: 500,
-        claim_timeout_slots: 150,
-        attestation_deadline_slots: 150,
-        challenge_window_slots: 300,
-        verdict_timeout_slots: 300,
-        challenge_bond: 50_000,
-        slash_split: SlashSplit { client_bps: 5_000, challenger_bps: 3_000, treasury_bps: 2_000 },
-        liveness_slash_bps: 1_000,
-        failed_bond_provider_bps: 5_000,
-        max_faults: 3,
-        unbonding_slots: 1_000,
-    }
-}
+/// Parameters that pass validation: the program tests' own.
+pub use spotcheck_tests::fixtures::default_params as params;
 
 /// Creates a market of `authority` (which pays for everything): one mint
 /// for stake and payment, one treasury account for both. Returns the market
