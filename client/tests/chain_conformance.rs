@@ -163,3 +163,78 @@ fn address_of(url: &str) -> std::net::SocketAddr {
     let port = url.port().unwrap();
     format!("{host}:{port}").parse().expect("the node listens on an IP address")
 }
+
+/// A transaction whose first instruction emits an event and whose second
+/// fails: the whole transaction rolled back, so the event never happened.
+/// (Surfpool's logs notifications carry no error for it: only the
+/// transaction's status says so.)
+fn emits_then_fails(
+    authority: &Keypair,
+    market: &Pubkey,
+) -> Vec<anchor_lang::solana_program::instruction::Instruction> {
+    vec![program::set_paused(authority, market, true), program::set_oracles(authority, market, program::oracles(3), 1)]
+}
+
+#[tokio::test]
+async fn the_embedded_chain_drops_the_events_of_a_failed_transaction() {
+    let chain = local_chain();
+    let authority = Keypair::new();
+    chain.lock().airdrop(&authority.pubkey(), FUNDS).unwrap();
+    let (market, _) = program::create_market(&chain, &authority).await.unwrap();
+    let cursor = chain.latest_cursor().await.unwrap();
+    let failed = chain.lock().send_unrecorded(&emits_then_fails(&authority, &market), &[&authority]);
+    assert!(failed.is_err());
+    let page = chain.events_after(cursor.as_ref(), 10).await.unwrap();
+    assert!(page.events.is_empty(), "{page:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_transactions_events_are_dropped_over_rpc() {
+    use solana_rpc_client_api::config::RpcSendTransactionConfig;
+    let Some(node) = Localnet::start() else { return };
+    let chain = connect(&node.rpc_url, &node.ws_url).await;
+    let authority = Keypair::new();
+    chain.request_airdrop(&authority.pubkey(), FUNDS).await.unwrap();
+    let (market, _) = program::create_market(&chain, &authority).await.unwrap();
+    let cursor = chain.latest_cursor().await.unwrap();
+
+    // Sent without simulation, as a careless client would: it lands and fails.
+    let rpc = chain.rpc_client();
+    let blockhash = rpc.get_latest_blockhash().await.unwrap();
+    let tx = solana_transaction::Transaction::new_signed_with_payer(
+        &emits_then_fails(&authority, &market),
+        Some(&authority.pubkey()),
+        &[&authority],
+        blockhash,
+    );
+    let skip = RpcSendTransactionConfig { skip_preflight: true, ..RpcSendTransactionConfig::default() };
+    let failed = rpc.send_transaction_with_config(&tx, skip).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = rpc.get_signature_statuses(&[failed]).await.unwrap().value.remove(0);
+        if let Some(status) = status.filter(|status| status.satisfies_commitment(chain.config().commitment)) {
+            assert!(status.err.is_some(), "the second instruction must fail: {status:?}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the failed transaction never landed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut report = Report::default();
+    let good =
+        conformance::send(&chain, &[program::set_paused(&authority, &market, true)], &[&authority], &mut report).await;
+
+    let page = chain.events_after(cursor.as_ref(), 10).await.unwrap();
+    let signatures: Vec<_> = page.events.iter().map(|event| event.signature).collect();
+    assert_eq!(signatures, vec![good], "the failed transaction's logged event is dropped");
+    assert_eq!(page.cursor.map(|cursor| cursor.signature), Some(good));
+}
+
+#[test]
+fn ready_lines_parse() {
+    assert_eq!(
+        conformance::localnet::parse_ready("READY rpc=http://127.0.0.1:1 ws=ws://127.0.0.1:2"),
+        Some(("http://127.0.0.1:1".into(), "ws://127.0.0.1:2".into()))
+    );
+    assert_eq!(conformance::localnet::parse_ready("surfhost: loaded"), None);
+    assert_eq!(conformance::localnet::parse_ready("READY rpc=http://x"), None);
+}

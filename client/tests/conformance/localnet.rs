@@ -117,7 +117,7 @@ impl Localnet {
 }
 
 /// `READY rpc=http://127.0.0.1:P ws=ws://127.0.0.1:Q` (anything may follow).
-fn parse_ready(line: &str) -> Option<(String, String)> {
+pub fn parse_ready(line: &str) -> Option<(String, String)> {
     let rest = line.trim().strip_prefix("READY ")?;
     let mut rpc = None;
     let mut ws = None;
@@ -144,14 +144,4 @@ impl Drop for Localnet {
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
-}
-
-#[test]
-fn ready_lines_parse() {
-    assert_eq!(
-        parse_ready("READY rpc=http://127.0.0.1:1 ws=ws://127.0.0.1:2"),
-        Some(("http://127.0.0.1:1".into(), "ws://127.0.0.1:2".into()))
-    );
-    assert_eq!(parse_ready("surfhost: loaded"), None);
-    assert_eq!(parse_ready("READY rpc=http://x"), None);
 }
