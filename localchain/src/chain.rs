@@ -83,7 +83,7 @@ impl Chain for SharedLocalChain {
         if let Err(failed) = chain.svm.simulate_transaction(tx.clone()) {
             return Err(ChainError::Refused(Box::new(Refusal::new(failed.err, failed.meta.logs, 0))));
         }
-        let signature = tx.signatures[0];
+        let signature = spotcheck_client::chain::signature_of(&tx);
         match chain.execute(tx) {
             Ok(_) => Ok(Confirmed { signature, slot: chain.slot(), sends: 1, signings: 1 }),
             Err(failed) => Err(ChainError::Refused(Box::new(Refusal::new(failed.err, failed.meta.logs, 0)))),

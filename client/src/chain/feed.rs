@@ -137,7 +137,7 @@ impl EventFeed {
                     Ok(page) => {
                         self.catch_up_failures = 0;
                         self.catch_up_due = page.more;
-                        self.rescan_due = page.logs_truncated;
+                        self.rescan_due |= page.logs_truncated;
                         let changed = page.cursor != self.cursor;
                         self.cursor = page.cursor;
                         if !page.events.is_empty() || page.logs_truncated || changed {

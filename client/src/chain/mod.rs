@@ -37,6 +37,7 @@ pub use events::{EventCursor, EventPage, ProgramEvent};
 pub use feed::{EventFeed, FeedConfig, FeedItem};
 pub use filters::AccountFilter;
 pub use rpc::{PriorityFee, RpcChain, RpcChainConfig, SendConfig};
+pub use send::signature_of;
 pub use wakeups::{WakeupSender, Wakeups};
 
 /// A transaction that landed and reached the chain's commitment level.

@@ -87,7 +87,7 @@ pub(crate) async fn send_and_confirm(
         });
         let budget = budget_instructions(price, limit);
         let transaction = sign(&budget, instructions, &payer, signers, blockhash)?;
-        last_signature = transaction.signatures[0];
+        last_signature = signature_of(&transaction);
         let attempt =
             Attempt { chain, transaction: &transaction, blockhash, last_valid_block_height, added: budget.len() };
         if let Some(slot) = attempt.run(&mut sends).await? {
@@ -121,7 +121,7 @@ impl Attempt<'_> {
     /// nothing landed (re-signing is safe).
     async fn run(&self, sends: &mut u32) -> Result<Option<u64>, ChainError> {
         let config = self.chain.config.send;
-        let signature = self.transaction.signatures[0];
+        let signature = signature_of(self.transaction);
         let give_up = Instant::now() + config.confirm_timeout;
         // Whether any copy may have reached the node: from then on, giving
         // up must say the outcome is unknown, not that nothing was sent.
@@ -199,11 +199,12 @@ impl Attempt<'_> {
             .chain
             .call_once("sendTransaction", self.chain.rpc.send_transaction_with_config(self.transaction, config))
             .await?;
-        if sent != self.transaction.signatures[0] {
+        let expected = signature_of(self.transaction);
+        if sent != expected {
             return Err(ChainError::BadResponse {
                 url: self.chain.config.cluster.rpc_url.clone(),
                 request: "sendTransaction".into(),
-                reason: format!("the node answered signature {sent}, not {}", self.transaction.signatures[0]),
+                reason: format!("the node answered signature {sent}, not {expected}"),
             });
         }
         Ok(())
@@ -289,6 +290,12 @@ fn already_processed(err: &ChainError) -> bool {
         }
         _ => false,
     }
+}
+
+/// A signed transaction's id: its fee payer's signature (a message always
+/// has its payer as first signer, so the list is never empty).
+pub fn signature_of(transaction: &Transaction) -> Signature {
+    transaction.signatures.first().copied().unwrap_or_default()
 }
 
 fn budget_instructions(price: u64, limit: Option<u64>) -> Vec<Instruction> {
