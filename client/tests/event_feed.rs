@@ -120,14 +120,22 @@ async fn pause(chain: &dyn Chain, authority: &Keypair, market: &Pubkey, paused: 
     chain.send(&[program::set_paused(authority, market, paused)], &[authority]).await.unwrap().signature
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_slow_poll_catches_what_a_lost_wakeup_missed() {
+/// A `Flaky` chain with a market, `fault` switched on, followed from now on
+/// by a feed that has yielded its first `Rescan`.
+async fn flaky_feed(fault: fn(&Flaky), feed_config: FeedConfig) -> (Arc<Flaky>, Follower, Keypair, Pubkey) {
     let (inner, authority, market) = market_chain().await;
     let chain = Flaky::new(inner);
-    chain.silent_wakeups.store(true, Ordering::SeqCst);
+    fault(&chain);
     let start = chain.latest_cursor().await.unwrap();
-    let mut feed = Follower::start(chain.clone(), start, config(30, 3_600));
+    let mut feed = Follower::start(chain.clone(), start, feed_config);
     feed.expect_rescan().await;
+    (chain, feed, authority, market)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_slow_poll_catches_what_a_lost_wakeup_missed() {
+    let (chain, mut feed, authority, market) =
+        flaky_feed(|chain| chain.silent_wakeups.store(true, Ordering::SeqCst), config(30, 3_600)).await;
     let sent = pause(&*chain, &authority, &market, true).await;
     let started = Instant::now();
     assert!(feed.item(Duration::from_secs(25)).await.is_none(), "no wake-up, no poll yet: nothing");
@@ -139,12 +147,8 @@ async fn the_slow_poll_catches_what_a_lost_wakeup_missed() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_wakeup_stream_is_a_retryable_error_and_the_feed_resubscribes() {
-    let (inner, authority, market) = market_chain().await;
-    let chain = Flaky::new(inner);
-    chain.drop_next_wakeups.store(true, Ordering::SeqCst);
-    let start = chain.latest_cursor().await.unwrap();
-    let mut feed = Follower::start(chain.clone(), start, config(3_600, 3_600));
-    feed.expect_rescan().await;
+    let (chain, mut feed, authority, market) =
+        flaky_feed(|chain| chain.drop_next_wakeups.store(true, Ordering::SeqCst), config(3_600, 3_600)).await;
     match feed.item(Duration::from_secs(5)).await {
         Some(Err(err @ ChainError::WebsocketClosed { .. })) => {
             assert!(err.is_retryable());
