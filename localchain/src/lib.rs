@@ -3,7 +3,10 @@
 //! The demo runs a whole market on it; the tests run every instruction on it.
 //! Because the program is the real `.so`, compute units are real.
 
+pub mod chain;
 pub mod tokens;
+
+pub use chain::SharedLocalChain;
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +16,10 @@ use litesvm::LiteSVM;
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use solana_keypair::Keypair;
 use solana_message::Message;
+use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
+use spotcheck_client::chain::WakeupSender;
 
 /// Lamports every new wallet starts with.
 pub const WALLET_LAMPORTS: u64 = 100_000_000_000;
@@ -58,6 +63,19 @@ pub struct LocalChain {
     cu_log: Vec<CuRecord>,
     /// Keys made so far; see `next_keypair`.
     keys_made: u64,
+    /// The program's successful transactions, in order: what a node's
+    /// signature history would list, for catch-up through `Chain`.
+    history: Vec<ExecutedTx>,
+    /// Whoever follows the program's events (`Chain::wakeups`).
+    wakeups: Vec<WakeupSender>,
+}
+
+/// A transaction of the program that this chain executed.
+#[derive(Clone, Debug)]
+pub struct ExecutedTx {
+    pub signature: Signature,
+    pub slot: u64,
+    pub logs: Vec<String>,
 }
 
 impl LocalChain {
@@ -70,7 +88,14 @@ impl LocalChain {
             path: program_so.to_path_buf(),
             reason: format!("{err:?}"),
         })?;
-        let mut chain = LocalChain { svm, payer: Keypair::new_from_array([0; 32]), cu_log: Vec::new(), keys_made: 0 };
+        let mut chain = LocalChain {
+            svm,
+            payer: Keypair::new_from_array([0; 32]),
+            cu_log: Vec::new(),
+            keys_made: 0,
+            history: Vec::new(),
+            wakeups: Vec::new(),
+        };
         chain.warp_to(START_SLOT);
         let payer = chain.payer.pubkey();
         chain.airdrop(&payer, WALLET_LAMPORTS)?;
@@ -130,10 +155,31 @@ impl LocalChain {
         all_signers.extend_from_slice(signers);
         let message = Message::new(ixs, Some(&self.payer.pubkey()));
         let tx = Transaction::new(&all_signers, message, self.svm.latest_blockhash());
+        self.execute(tx)
+    }
+
+    /// Executes a signed transaction, records it if it is the program's,
+    /// and wakes whoever follows the program's events.
+    pub fn execute(&mut self, tx: Transaction) -> TxResult {
+        let mentions_program = tx.message.account_keys.contains(&spotcheck::ID);
         let result = self.svm.send_transaction(tx).map_err(Box::new);
         // A fresh blockhash per transaction, so two identical sends are two transactions.
         self.svm.expire_blockhash();
+        if let (Ok(meta), true) = (&result, mentions_program) {
+            self.history.push(ExecutedTx { signature: meta.signature, slot: self.slot(), logs: meta.logs.clone() });
+            self.wakeups.retain(|wakeup| wakeup.wake());
+        }
         result
+    }
+
+    /// The program's transactions executed so far, oldest first.
+    pub fn history(&self) -> &[ExecutedTx] {
+        &self.history
+    }
+
+    /// Wakes `wakeup` after each transaction of the program.
+    pub fn add_wakeup(&mut self, wakeup: WakeupSender) {
+        self.wakeups.push(wakeup);
     }
 
     pub fn lamports(&self, address: &Pubkey) -> u64 {

@@ -103,6 +103,12 @@ pub struct Job {
     pub client: Pubkey,
     /// Chosen by the client, unique among its jobs in this market; part of the PDA seeds.
     pub nonce: u64,
+    // `status` and `provider` come before every variable-length field, at
+    // fixed offsets (80 and 81), so a node can filter jobs by them
+    // (`getProgramAccounts` memcmp): open jobs for a worker, a provider's jobs.
+    pub status: JobStatus,
+    /// The claiming provider account (default until claimed).
+    pub provider: Pubkey,
     /// The model account, and its weights hash (the engine's model id) as submitted.
     pub model: Pubkey,
     pub weights_hash: [u8; 32],
@@ -118,9 +124,6 @@ pub struct Job {
     pub price: u64,
     /// The market's terms when the job was submitted; later changes don't apply to it.
     pub terms: MarketParams,
-    pub status: JobStatus,
-    /// The claiming provider account (default until claimed).
-    pub provider: Pubkey,
     /// Stake locked behind this job: price x collateral ratio, rounded up.
     pub collateral: u64,
     pub submitted_slot: u64,
