@@ -1,0 +1,244 @@
+//! The worker daemon against the embedded chain with the tiny model:
+//! claims, generates, serves, submits, settles; refuses what it cannot
+//! serve; each cheating mode commits to what it claims to; start-up refuses
+//! a wrong configuration; the HTTP errors.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use spotcheck::state::{JobStatus, ModelTerms};
+use spotcheck_client::chain::Chain;
+use spotcheck_client::instructions as ix;
+use spotcheck_client::pda;
+use spotcheck_engine::commit::hex;
+use spotcheck_engine::{Completion, CpuBackend, Job, Model};
+use spotcheck_worker::{Cheat, Outcome, WorkerError};
+use solana_signer::Signer;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn tiny() -> Model {
+    Model::from_gguf_bytes(&tiny_model_bytes()).unwrap()
+}
+
+fn chain(world: &World) -> Arc<dyn Chain> {
+    Arc::new(world.chain.clone())
+}
+
+fn metric(running: &Running, name: &str) -> f64 {
+    let text = running.get_text("/metrics");
+    text.lines()
+        .find(|line| line.starts_with(&format!("spotcheck_worker_{name} ")) || line.starts_with(&format!("spotcheck_worker_{name}_total ")))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn claims_generates_serves_submits_and_settles() {
+    let world = World::new(params(), STAKE);
+    let total = world.total_tokens();
+    let running = Running::start(world.config("data"), chain(&world)).unwrap();
+    let job = world.submit(PROMPT, 16);
+    wait_until("the result", WAIT, || world.job(&job).is_some_and(|j| j.status == JobStatus::Submitted));
+
+    // The commitment is the honest one: what the engine's job protocol computes.
+    let account = world.job(&job).unwrap();
+    let model = tiny();
+    let spec = Job { model_id: model.id, prompt: PROMPT, token_budget: 16 };
+    let honest = spec.run(&model, &CpuBackend::new(1).unwrap()).unwrap();
+    assert_eq!(account.output_hash, honest.output_hash);
+    assert_eq!(account.trace_root, honest.trace_root);
+    assert_eq!(account.token_count, honest.token_count());
+    assert_eq!(account.provider, world.provider);
+
+    // Served: the tokens hash to the commitment; one trace leaf proves into the root.
+    let (status, body) = running.get(&format!("/v1/outputs/{}", hex(&account.output_hash)));
+    assert_eq!(status, 200, "{body}");
+    let served: Vec<u32> = serde_json::from_value(body["tokens"].clone()).unwrap();
+    assert_eq!(served, honest.tokens);
+    assert_eq!(body["job"], job.to_string());
+    assert_eq!(spec.check_served(&model, &account.output_hash, account.token_count, &served).unwrap(), Completion::Complete);
+    let (status, proof) = running.get(&format!("/v1/outputs/{}/proof/3/1", hex(&account.output_hash)));
+    assert_eq!(status, 200, "{proof}");
+    let leaf: [u8; 32] = spotcheck_worker::store::parse_hash(proof["leaf"].as_str().unwrap()).unwrap();
+    let siblings = proof["siblings"].as_array().unwrap().iter().map(|s| spotcheck_worker::store::parse_hash(s.as_str().unwrap()).unwrap()).collect();
+    let inclusion = spotcheck_engine::commit::InclusionProof {
+        index: proof["index"].as_u64().unwrap() as usize,
+        leaf_count: proof["leaf_count"].as_u64().unwrap() as usize,
+        siblings,
+    };
+    let layers = model.config().n_layers as u32;
+    let positions = inclusion.leaf_count as u32 / layers;
+    assert!(spotcheck_engine::commit::verify_proof(&leaf, &inclusion, positions, layers, &account.trace_root));
+    let (status, body) = running.get(&format!("/v1/outputs/{}/proof/100000/0", hex(&account.output_hash)));
+    assert_eq!(status, 404, "{body}");
+
+    // The oracles attest; once the window has passed the worker reveals the draw and settles.
+    world.attest(&job);
+    world.chain.advance_slots(params().challenge_window_slots + 2);
+    wait_until("settlement", WAIT, || world.job(&job).is_none());
+    let price = PRICE_PER_TOKEN * 16;
+    let fee = (price * u64::from(params().fee_bps)).div_ceil(10_000);
+    assert_eq!(world.chain.lock().balance(&world.payout), price - fee, "the provider is paid price minus fee");
+    assert_eq!(world.total_tokens(), total, "tokens appeared or vanished");
+    wait_until("the outcome recorded", WAIT, || {
+        running.runtime.as_ref().is_some() && metric(&running, "jobs_settled") == 1.0
+    });
+    assert_eq!(metric(&running, "jobs_claimed"), 1.0);
+    assert_eq!(metric(&running, "jobs_submitted"), 1.0);
+    assert_eq!(metric(&running, "tokens_generated"), honest.tokens.len() as f64);
+
+    let (status, health) = running.get("/healthz");
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    running.stop().unwrap();
+
+    // The database recorded the outcome, and outputs stay served after a restart.
+    let store = spotcheck_worker::Store::open(&world.config("data").database_path()).unwrap();
+    let row = store.job(&job).unwrap().unwrap();
+    assert_eq!(row.outcome.as_deref(), Some(Outcome::Settled.as_str()));
+    drop(store);
+    let again = Running::start(world.config("data"), chain(&world)).unwrap();
+    let (status, _) = again.get(&format!("/v1/outputs/{}", hex(&account.output_hash)));
+    assert_eq!(status, 200);
+    again.stop().unwrap();
+}
+
+#[test]
+fn http_errors_are_json() {
+    let world = World::new(params(), STAKE);
+    let running = Running::start(world.config("data"), chain(&world)).unwrap();
+    let (status, body) = running.get(&format!("/v1/outputs/{}", "ab".repeat(32)));
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().unwrap().contains("no output"), "{body}");
+    let (status, body) = running.get("/v1/outputs/not-a-hash");
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("64 hex digits"), "{body}");
+    let (status, body) = running.get(&format!("/v1/outputs/{}/proof/x/1", "ab".repeat(32)));
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = running.get("/nowhere");
+    assert_eq!(status, 404);
+    assert!(body["error"].is_string());
+    running.stop().unwrap();
+}
+
+#[test]
+fn refuses_jobs_it_cannot_serve() {
+    // 5 M staked: a 16-token job locks 2.4 M (15 000x its price), a 64-token one 9.6 M.
+    let world = World::new(params(), 5_000_000);
+    // Another model, registered but not served here.
+    let other = {
+        let terms = ModelTerms { price_per_token: PRICE_PER_TOKEN, max_tokens: 64, uri: "test:other".into() };
+        let register = ix::model_register(&world.authority.pubkey(), &world.market, [0xcd; 32], "llama", terms);
+        world.chain.lock().send("model_register", &[register], &[&world.authority]).unwrap();
+        pda::model(&world.market, &[0xcd; 32])
+    };
+    let mut config = world.config("data");
+    let unserved = world.submit_model(&other, PROMPT, 16);
+    let too_big = world.submit(PROMPT, 64);
+    let too_long = world.submit(&"the sea is wide and deep ".repeat(20), 16);
+    config.min_price_per_token = PRICE_PER_TOKEN;
+    let running = Running::start(config, chain(&world)).unwrap();
+    let good = world.submit(PROMPT, 16);
+    wait_until("the servable job's result", WAIT, || world.job(&good).is_some_and(|j| j.status == JobStatus::Submitted));
+    for job in [unserved, too_big, too_long] {
+        assert_eq!(world.job(&job).unwrap().status, JobStatus::Open, "{job} must not be claimed");
+    }
+    let text = running.get_text("/metrics");
+    for reason in ["model_not_served", "insufficient_stake", "bad_prompt"] {
+        assert!(text.contains(&format!("jobs_refused_total{{reason=\"{reason}\"}} 1")), "{reason} missing in:\n{text}");
+    }
+    running.stop().unwrap();
+
+    // A worker asking more than the market price claims nothing (three open
+    // jobs of its model are left: each is refused for its price, once).
+    let mut picky = world.config("picky");
+    picky.min_price_per_token = PRICE_PER_TOKEN + 1;
+    let cheap = world.submit(PROMPT, 8);
+    let running = Running::start(picky, chain(&world)).unwrap();
+    wait_until("the refusal", WAIT, || running.get_text("/metrics").contains("reason=\"price_below_minimum\"} 3"));
+    assert_eq!(world.job(&cheap).unwrap().status, JobStatus::Open);
+    running.stop().unwrap();
+}
+
+#[test]
+fn start_up_refuses_a_wrong_configuration() {
+    let world = World::new(params(), STAKE);
+    let refused = |config: spotcheck_worker::Config| match Running::start(config, chain(&world)) {
+        Ok(_) => panic!("the worker started"),
+        Err(err) => err,
+    };
+    // A model file whose id is not registered.
+    let path = world.dir.path().join("smaller.gguf");
+    std::fs::write(&path, smaller_model_bytes()).unwrap();
+    let mut config = world.config("a");
+    config.models = vec![path];
+    let err = refused(config);
+    assert!(matches!(err, WorkerError::NoServableModel { .. }), "{err}");
+    assert!(err.to_string().contains("is not registered"), "{err}");
+    // Someone else's key.
+    let mut config = world.config("b");
+    config.worker = Arc::new(solana_keypair::Keypair::new());
+    let err = refused(config);
+    assert!(matches!(err, WorkerError::NotTheWorker { .. }), "{err}");
+    assert!(err.to_string().contains("rotate-worker"), "{err}");
+    // A provider that does not exist, and a market that does not.
+    let mut config = world.config("c");
+    config.provider = pda::provider(&world.market, &world.client.pubkey());
+    assert!(matches!(refused(config), WorkerError::ProviderNotFound { .. }));
+    let mut config = world.config("d");
+    config.market = pda::market(&world.client.pubkey(), 9);
+    assert!(matches!(refused(config), WorkerError::MarketNotFound { .. }));
+    // A model path that does not exist.
+    let mut config = world.config("e");
+    config.models = vec![world.dir.path().join("missing.gguf")];
+    assert!(matches!(refused(config), WorkerError::Model { .. }));
+    // Nothing was sent by any of them.
+    assert_eq!(world.chain.lock().history().iter().filter(|tx| tx.logs.iter().any(|l| l.contains("JobClaim"))).count(), 0);
+}
+
+/// Each cheating mode commits consistently to what it serves (the
+/// completion check passes, except withhold, which serves nothing), and
+/// re-execution by the engine catches it.
+#[test]
+fn each_cheating_mode_commits_to_what_it_claims() {
+    let model = tiny();
+    let backend = CpuBackend::new(1).unwrap();
+    for mode in ["skip-work", "smaller-model", "truncate", "withhold"] {
+        let world = World::new(params(), STAKE);
+        let smaller_path = world.dir.path().join("smaller.gguf");
+        std::fs::write(&smaller_path, smaller_model_bytes()).unwrap();
+        let mut config = world.config("data");
+        config.cheat = Some(Cheat::parse(mode, Some(smaller_path)).unwrap());
+        let running = Running::start(config, chain(&world)).unwrap();
+        let job = world.submit(PROMPT, 16);
+        wait_until("the result", WAIT, || world.job(&job).is_some_and(|j| j.status == JobStatus::Submitted));
+        let account = world.job(&job).unwrap();
+        let (status, body) = running.get(&format!("/v1/outputs/{}", hex(&account.output_hash)));
+        let spec = Job { model_id: model.id, prompt: PROMPT, token_budget: 16 };
+        if mode == "withhold" {
+            assert_eq!(status, 404, "withhold serves nothing");
+            let honest = spec.run(&model, &backend).unwrap();
+            assert_eq!(account.output_hash, honest.output_hash, "withhold commits the honest result");
+        } else {
+            assert_eq!(status, 200, "{mode}: {body}");
+            let served: Vec<u32> = serde_json::from_value(body["tokens"].clone()).unwrap();
+            assert_eq!(
+                spec.check_served(&model, &account.output_hash, account.token_count, &served).unwrap(),
+                Completion::Complete,
+                "{mode} commits to the tokens it serves"
+            );
+            let verdict = spec.re_execute(&model, &backend, &account.output_hash, &account.trace_root, &served).unwrap();
+            assert!(!verdict.passed(), "{mode} must fail re-execution");
+            if mode == "truncate" {
+                assert_eq!(account.token_count, 8, "truncate stops at half the budget");
+            }
+        }
+        running.stop().unwrap();
+    }
+    let _ = Cheat::parse("smaller-model", None).unwrap_err();
+    assert!(Cheat::parse("lie", None).unwrap_err().to_string().contains("unknown cheat mode"));
+}
