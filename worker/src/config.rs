@@ -39,9 +39,9 @@ impl Cheat {
             ("truncate", _) => Ok(Cheat::Truncate),
             ("withhold", _) => Ok(Cheat::Withhold),
             ("smaller-model", Some(path)) => Ok(Cheat::SmallerModel(path)),
-            ("smaller-model", None) => {
-                Err(WorkerError::Config("--cheat smaller-model needs --cheat-model <GGUF> (the model it runs instead)".into()))
-            }
+            ("smaller-model", None) => Err(WorkerError::Config(
+                "--cheat smaller-model needs --cheat-model <GGUF> (the model it runs instead)".into(),
+            )),
             (other, _) => Err(WorkerError::Config(format!(
                 "unknown cheat mode `{other}` (expected skip-work, smaller-model, truncate or withhold)"
             ))),
@@ -90,7 +90,13 @@ pub struct Config {
 
 impl Config {
     /// A configuration with the defaults for everything but the identities.
-    pub fn new(market: Pubkey, provider: Pubkey, worker: Arc<Keypair>, models: Vec<PathBuf>, data_dir: PathBuf) -> Self {
+    pub fn new(
+        market: Pubkey,
+        provider: Pubkey,
+        worker: Arc<Keypair>,
+        models: Vec<PathBuf>,
+        data_dir: PathBuf,
+    ) -> Self {
         Config {
             market,
             provider,

@@ -93,9 +93,10 @@ impl Worker {
         }
 
         let paths = config.models.clone();
-        let loaded = tokio::task::spawn_blocking(move || paths.into_iter().map(ServedModel::load).collect::<Result<Vec<_>>>())
-            .await
-            .map_err(|err| WorkerError::Config(format!("loading the models failed: {err}")))??;
+        let loaded =
+            tokio::task::spawn_blocking(move || paths.into_iter().map(ServedModel::load).collect::<Result<Vec<_>>>())
+                .await
+                .map_err(|err| WorkerError::Config(format!("loading the models failed: {err}")))??;
         let mut served = Vec::new();
         let mut refused = Vec::new();
         for model in loaded {
@@ -117,7 +118,10 @@ impl Worker {
         }
 
         if let Some(cheat) = &config.cheat {
-            warn!(mode = cheat.name(), "CHEATING MODE (tests and demos only): this worker's results are dishonest and will be slashed");
+            warn!(
+                mode = cheat.name(),
+                "CHEATING MODE (tests and demos only): this worker's results are dishonest and will be slashed"
+            );
         }
         let (device, threads, cheat) = (config.device, config.threads, config.cheat.clone());
         let models_for_thread: Vec<ServedModel> =
@@ -312,9 +316,19 @@ impl Daemon {
     fn on_events(&mut self, page: &EventPage) {
         for event in &page.events {
             let ended = if let Some(e) = event.decode::<JobSettled>() {
-                Some((e.job, e.provider, Outcome::Settled, format!("paid {} (+{} bond)", e.to_provider, e.bond_to_provider)))
+                Some((
+                    e.job,
+                    e.provider,
+                    Outcome::Settled,
+                    format!("paid {} (+{} bond)", e.to_provider, e.bond_to_provider),
+                ))
             } else if let Some(e) = event.decode::<JobSlashed>() {
-                Some((e.job, e.provider, Outcome::Slashed, format!("slashed {}", e.to_client + e.to_challenger + e.to_treasury)))
+                Some((
+                    e.job,
+                    e.provider,
+                    Outcome::Slashed,
+                    format!("slashed {}", e.to_client + e.to_challenger + e.to_treasury),
+                ))
             } else if let Some(e) = event.decode::<JobExpired>() {
                 Some((e.job, e.provider, Outcome::Expired, format!("slashed {} (withheld: {})", e.slashed, e.withheld)))
             } else {
@@ -348,10 +362,13 @@ impl Daemon {
     /// Jobs the chain says this provider holds that the database does not
     /// know (a wiped or restored data directory): taken up again.
     async fn adopt(&mut self) {
-        let jobs = match filters::program_accounts_of::<Job>(&*self.chain, &filters::jobs_of_provider(&self.config.provider)).await {
-            Ok(jobs) => jobs,
-            Err(err) => return self.chain_failed("reading this provider's jobs", &err),
-        };
+        let jobs =
+            match filters::program_accounts_of::<Job>(&*self.chain, &filters::jobs_of_provider(&self.config.provider))
+                .await
+            {
+                Ok(jobs) => jobs,
+                Err(err) => return self.chain_failed("reading this provider's jobs", &err),
+            };
         for (address, job) in jobs {
             let state = match job.status {
                 JobStatus::Claimed => JobState::Claimed,
@@ -359,7 +376,9 @@ impl Daemon {
                 _ => JobState::Submitted,
             };
             match self.store.adopt(&address, &job.weights_hash, state) {
-                Ok(true) => warn!(job = %address, "the chain says this provider holds job {address}, unknown to the database: taking it up"),
+                Ok(true) => {
+                    warn!(job = %address, "the chain says this provider holds job {address}, unknown to the database: taking it up")
+                }
                 Ok(false) => {}
                 Err(err) => self.store_failed("adopting a job", &err),
             }
@@ -420,12 +439,10 @@ impl Daemon {
             return Ok(());
         }
         match (row.state, job.status) {
-            (JobState::Claiming, JobStatus::Open) => {
-                if !in_doubt {
-                    // The claim never landed: the job is a candidate again.
-                    self.store.forget(&address)?;
-                }
-            }
+            // The claim never landed: the job is a candidate again.
+            (JobState::Claiming, JobStatus::Open) if !in_doubt => self.store.forget(&address)?,
+            // It may still land: wait for the chain to say.
+            (JobState::Claiming, JobStatus::Open) => {}
             (JobState::Claiming | JobState::Claimed | JobState::Submitting, JobStatus::Claimed) => {
                 if row.state == JobState::Claiming {
                     self.store.set_claim_signature(&address, row.claim_signature.as_deref().unwrap_or(""))?;
@@ -483,7 +500,12 @@ impl Daemon {
     /// A permissionless crank the worker sends for its own jobs (anyone may;
     /// the provider has the most reason to). A refusal usually means someone
     /// else cranked first.
-    async fn crank_tx(&mut self, job: &Pubkey, what: &'static str, instruction: anchor_lang::solana_program::instruction::Instruction) {
+    async fn crank_tx(
+        &mut self,
+        job: &Pubkey,
+        what: &'static str,
+        instruction: anchor_lang::solana_program::instruction::Instruction,
+    ) {
         let worker = self.config.worker.clone();
         match self.chain.send(&[instruction], &[&*worker]).await {
             Ok(confirmed) => info!(job = %job, signature = %confirmed.signature, "{what}"),
@@ -499,7 +521,8 @@ impl Daemon {
             return;
         }
         self.in_hand.insert(*address);
-        let request = RunRequest { model_id: job.weights_hash, prompt: job.prompt.clone(), token_budget: job.token_budget };
+        let request =
+            RunRequest { model_id: job.weights_hash, prompt: job.prompt.clone(), token_budget: job.token_budget };
         let (inference, done, address) = (self.inference.clone(), self.done_tx.clone(), *address);
         info!(job = %address, budget = job.token_budget, "generating");
         self.tracker.spawn(async move {
@@ -602,16 +625,22 @@ impl Daemon {
             return Ok(());
         }
         let Some(market) = program_account::<Market>(&*self.chain, &self.config.market).await? else { return Ok(()) };
-        let Some(provider) = program_account::<Provider>(&*self.chain, &self.config.provider).await? else { return Ok(()) };
+        let Some(provider) = program_account::<Provider>(&*self.chain, &self.config.provider).await? else {
+            return Ok(());
+        };
         if market.paused || provider.status != ProviderStatus::Active {
             return Ok(());
         }
         let bonded = provider.staked.saturating_sub(provider.pending_unstake);
         if bonded < market.params.min_provider_stake {
-            self.warn_once(&self.config.provider.clone(), "stake", format!(
-                "bonded stake {bonded} is below the market's minimum {}: not claiming (stake more)",
-                market.params.min_provider_stake
-            ));
+            self.warn_once(
+                &self.config.provider.clone(),
+                "stake",
+                format!(
+                    "bonded stake {bonded} is below the market's minimum {}: not claiming (stake more)",
+                    market.params.min_provider_stake
+                ),
+            );
             return Ok(());
         }
         let mut free = provider.staked.saturating_sub(provider.locked).saturating_sub(provider.pending_unstake);
@@ -630,14 +659,17 @@ impl Daemon {
                     if u128::from(job.price)
                         < u128::from(self.config.min_price_per_token) * u128::from(job.token_budget) =>
                 {
-                    Err(("price_below_minimum", format!(
-                        "its price {} for {} tokens is below this worker's minimum of {} per token",
-                        job.price, job.token_budget, self.config.min_price_per_token
-                    )))
+                    Err((
+                        "price_below_minimum",
+                        format!(
+                            "its price {} for {} tokens is below this worker's minimum of {} per token",
+                            job.price, job.token_budget, self.config.min_price_per_token
+                        ),
+                    ))
                 }
-                Some(_) if collateral > u128::from(free) => Err(("insufficient_stake", format!(
-                    "it needs {collateral} collateral and {free} stake is free"
-                ))),
+                Some(_) if collateral > u128::from(free) => {
+                    Err(("insufficient_stake", format!("it needs {collateral} collateral and {free} stake is free")))
+                }
                 Some(model) => check_job(model, &job.prompt, job.token_budget).map_err(|why| ("bad_prompt", why)),
             };
             if let Err((reason, why)) = verdict {

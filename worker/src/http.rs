@@ -46,11 +46,12 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn find(state: &HttpState, hash: &str) -> Result<crate::store::StoredOutput, Response> {
+/// The stored output, or the status and message to answer with.
+fn find(state: &HttpState, hash: &str) -> Result<crate::store::StoredOutput, (StatusCode, String)> {
     let Some(output_hash) = parse_hash(hash) else {
-        return Err(error(StatusCode::BAD_REQUEST, format!("`{hash}` is not an output hash (64 hex digits)")));
+        return Err((StatusCode::BAD_REQUEST, format!("`{hash}` is not an output hash (64 hex digits)")));
     };
-    let not_found = || error(StatusCode::NOT_FOUND, format!("no output {hash} is served here"));
+    let not_found = || (StatusCode::NOT_FOUND, format!("no output {hash} is served here"));
     if state.withhold {
         return Err(not_found());
     }
@@ -59,7 +60,7 @@ fn find(state: &HttpState, hash: &str) -> Result<crate::store::StoredOutput, Res
         Ok(None) => Err(not_found()),
         Err(err) => {
             state.metrics.store_errors.inc();
-            Err(error(StatusCode::SERVICE_UNAVAILABLE, format!("{err}; retrying can help")))
+            Err((StatusCode::SERVICE_UNAVAILABLE, format!("{err}; retrying can help")))
         }
     }
 }
@@ -76,17 +77,20 @@ async fn output(State(state): State<HttpState>, Path(hash): Path<String>) -> Res
             "trace_root": hex(&output.trace_root),
         }))
         .into_response(),
-        Err(response) => response,
+        Err((status, message)) => error(status, message),
     }
 }
 
-async fn proof(State(state): State<HttpState>, Path((hash, position, layer)): Path<(String, String, String)>) -> Response {
+async fn proof(
+    State(state): State<HttpState>,
+    Path((hash, position, layer)): Path<(String, String, String)>,
+) -> Response {
     let (Ok(position), Ok(layer)) = (position.parse::<u32>(), layer.parse::<u32>()) else {
         return error(StatusCode::BAD_REQUEST, "position and layer must be non-negative integers");
     };
     let output = match find(&state, &hash) {
         Ok(output) => output,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, message),
     };
     let trace = Trace { layers: output.trace_layers, leaves: output.trace_leaves };
     match (trace.leaf(position, layer), trace.prove(position, layer)) {
@@ -102,7 +106,11 @@ async fn proof(State(state): State<HttpState>, Path((hash, position, layer)): Pa
         .into_response(),
         _ => error(
             StatusCode::NOT_FOUND,
-            format!("the trace has {} positions × {} layers; no leaf ({position}, {layer})", trace.positions(), trace.layers),
+            format!(
+                "the trace has {} positions × {} layers; no leaf ({position}, {layer})",
+                trace.positions(),
+                trace.layers
+            ),
         ),
     }
 }

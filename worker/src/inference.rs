@@ -72,12 +72,7 @@ pub struct Inference {
 impl Inference {
     /// Starts the inference thread over `models` and opens the device once
     /// per model (`auto` says once, in the log, when it falls back to the CPU).
-    pub fn start(
-        models: &[ServedModel],
-        device: DeviceChoice,
-        threads: usize,
-        cheat: Option<&Cheat>,
-    ) -> Result<Self> {
+    pub fn start(models: &[ServedModel], device: DeviceChoice, threads: usize, cheat: Option<&Cheat>) -> Result<Self> {
         let models: Vec<Arc<Model>> = models.iter().map(|m| m.model.clone()).collect();
         let cheat_model = match cheat {
             Some(Cheat::SmallerModel(path)) => Some(ServedModel::load(path.clone())?.model),

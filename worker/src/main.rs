@@ -70,7 +70,9 @@ struct Args {
 }
 
 fn required<T>(value: Option<T>, flag: &str) -> Result<T, WorkerError> {
-    value.ok_or_else(|| WorkerError::Config(format!("{flag} is required (as a flag, in the environment, or in --config)")))
+    value.ok_or_else(|| {
+        WorkerError::Config(format!("{flag} is required (as a flag, in the environment, or in --config)"))
+    })
 }
 
 fn build(args: Args) -> Result<(Config, String), WorkerError> {
@@ -93,9 +95,9 @@ fn build(args: Args) -> Result<(Config, String), WorkerError> {
         config.threads = threads;
     }
     if let Some(listen) = args.listen.or(file.listen) {
-        config.listen = listen.parse::<SocketAddr>().map_err(|_| {
-            WorkerError::Config(format!("--listen `{listen}` is not an address like 0.0.0.0:8900"))
-        })?;
+        config.listen = listen
+            .parse::<SocketAddr>()
+            .map_err(|_| WorkerError::Config(format!("--listen `{listen}` is not an address like 0.0.0.0:8900")))?;
     }
     if let Some(max) = args.max_in_flight.or(file.max_in_flight) {
         config.max_in_flight = max;
@@ -154,9 +156,7 @@ async fn wait_for_signal() {
 fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -170,10 +170,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
-            eprintln!(
-                "spotcheck-worker: {err}{}",
-                if err.is_retryable() { " (retrying later can help)" } else { "" }
-            );
+            eprintln!("spotcheck-worker: {err}{}", if err.is_retryable() { " (retrying later can help)" } else { "" });
             ExitCode::FAILURE
         }
     }

@@ -363,7 +363,8 @@ impl Store {
         );
         self.conn()
             .query_row(&sql, params![key], |row| {
-                let hash = |i: usize| -> rusqlite::Result<Option<Hash>> { Ok(hash_from_hex(&row.get::<_, String>(i)?)) };
+                let hash =
+                    |i: usize| -> rusqlite::Result<Option<Hash>> { Ok(hash_from_hex(&row.get::<_, String>(i)?)) };
                 let leaves: Vec<u8> = row.get(7)?;
                 let trace_leaves = leaves
                     .chunks_exact(32)

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use solana_signer::Signer;
 use spotcheck::state::{JobStatus, ModelTerms};
 use spotcheck_client::chain::Chain;
 use spotcheck_client::instructions as ix;
@@ -16,7 +17,6 @@ use spotcheck_client::pda;
 use spotcheck_engine::commit::hex;
 use spotcheck_engine::{Completion, CpuBackend, Job, Model};
 use spotcheck_worker::{Cheat, Outcome, WorkerError};
-use solana_signer::Signer;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -31,7 +31,10 @@ fn chain(world: &World) -> Arc<dyn Chain> {
 fn metric(running: &Running, name: &str) -> f64 {
     let text = running.get_text("/metrics");
     text.lines()
-        .find(|line| line.starts_with(&format!("spotcheck_worker_{name} ")) || line.starts_with(&format!("spotcheck_worker_{name}_total ")))
+        .find(|line| {
+            line.starts_with(&format!("spotcheck_worker_{name} "))
+                || line.starts_with(&format!("spotcheck_worker_{name}_total "))
+        })
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
         .unwrap_or(0.0)
@@ -61,11 +64,19 @@ fn claims_generates_serves_submits_and_settles() {
     let served: Vec<u32> = serde_json::from_value(body["tokens"].clone()).unwrap();
     assert_eq!(served, honest.tokens);
     assert_eq!(body["job"], job.to_string());
-    assert_eq!(spec.check_served(&model, &account.output_hash, account.token_count, &served).unwrap(), Completion::Complete);
+    assert_eq!(
+        spec.check_served(&model, &account.output_hash, account.token_count, &served).unwrap(),
+        Completion::Complete
+    );
     let (status, proof) = running.get(&format!("/v1/outputs/{}/proof/3/1", hex(&account.output_hash)));
     assert_eq!(status, 200, "{proof}");
     let leaf: [u8; 32] = spotcheck_worker::store::parse_hash(proof["leaf"].as_str().unwrap()).unwrap();
-    let siblings = proof["siblings"].as_array().unwrap().iter().map(|s| spotcheck_worker::store::parse_hash(s.as_str().unwrap()).unwrap()).collect();
+    let siblings = proof["siblings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| spotcheck_worker::store::parse_hash(s.as_str().unwrap()).unwrap())
+        .collect();
     let inclusion = spotcheck_engine::commit::InclusionProof {
         index: proof["index"].as_u64().unwrap() as usize,
         leaf_count: proof["leaf_count"].as_u64().unwrap() as usize,
@@ -143,7 +154,9 @@ fn refuses_jobs_it_cannot_serve() {
     config.min_price_per_token = PRICE_PER_TOKEN;
     let running = Running::start(config, chain(&world)).unwrap();
     let good = world.submit(PROMPT, 16);
-    wait_until("the servable job's result", WAIT, || world.job(&good).is_some_and(|j| j.status == JobStatus::Submitted));
+    wait_until("the servable job's result", WAIT, || {
+        world.job(&good).is_some_and(|j| j.status == JobStatus::Submitted)
+    });
     for job in [unserved, too_big, too_long] {
         assert_eq!(world.job(&job).unwrap().status, JobStatus::Open, "{job} must not be claimed");
     }
@@ -197,7 +210,10 @@ fn start_up_refuses_a_wrong_configuration() {
     config.models = vec![world.dir.path().join("missing.gguf")];
     assert!(matches!(refused(config), WorkerError::Model { .. }));
     // Nothing was sent by any of them.
-    assert_eq!(world.chain.lock().history().iter().filter(|tx| tx.logs.iter().any(|l| l.contains("JobClaim"))).count(), 0);
+    assert_eq!(
+        world.chain.lock().history().iter().filter(|tx| tx.logs.iter().any(|l| l.contains("JobClaim"))).count(),
+        0
+    );
 }
 
 /// Each cheating mode commits consistently to what it serves (the
@@ -231,7 +247,8 @@ fn each_cheating_mode_commits_to_what_it_claims() {
                 Completion::Complete,
                 "{mode} commits to the tokens it serves"
             );
-            let verdict = spec.re_execute(&model, &backend, &account.output_hash, &account.trace_root, &served).unwrap();
+            let verdict =
+                spec.re_execute(&model, &backend, &account.output_hash, &account.trace_root, &served).unwrap();
             assert!(!verdict.passed(), "{mode} must fail re-execution");
             if mode == "truncate" {
                 assert_eq!(account.token_count, 8, "truncate stops at half the budget");

@@ -102,7 +102,12 @@ impl World {
         let set = ix::market_set_oracles(&authority.pubkey(), &market, oracles.iter().map(|o| o.pubkey()).collect(), 2);
         send(&mut chain, "market_set_oracles", &[set], &[&authority]);
         let terms = ModelTerms { price_per_token: PRICE_PER_TOKEN, max_tokens, uri: "test:tiny".into() };
-        send(&mut chain, "model_register", &[ix::model_register(&authority.pubkey(), &market, model_id, "llama", terms)], &[&authority]);
+        send(
+            &mut chain,
+            "model_register",
+            &[ix::model_register(&authority.pubkey(), &market, model_id, "llama", terms)],
+            &[&authority],
+        );
 
         let stake_wallet = ok(chain.wallet(), "stake wallet");
         let worker = chain.next_keypair();
@@ -118,7 +123,12 @@ impl World {
             payment_token_program: mint.program,
         };
         if stake > 0 {
-            send(&mut chain, "provider_stake", &[ix::provider_stake(&stake_wallet.pubkey(), &keys, &stake_source, stake)], &[&stake_wallet]);
+            send(
+                &mut chain,
+                "provider_stake",
+                &[ix::provider_stake(&stake_wallet.pubkey(), &keys, &stake_source, stake)],
+                &[&stake_wallet],
+            );
         }
         let payout = ok(chain.create_token_account(mint, &stake_wallet.pubkey()), "payout");
         let client = ok(chain.wallet(), "client");
@@ -187,13 +197,22 @@ impl World {
     pub fn attest(&self, job: &Pubkey) {
         for oracle in &self.oracles[..2] {
             let attest = ix::job_attest(&oracle.pubkey(), &self.market, job, true);
-            self.chain.lock().send("job_attest", &[attest], &[oracle]).unwrap_or_else(|f| panic!("attest: {:?}", f.meta.logs));
+            self.chain
+                .lock()
+                .send("job_attest", &[attest], &[oracle])
+                .unwrap_or_else(|f| panic!("attest: {:?}", f.meta.logs));
         }
     }
 
     /// Every token account in play (one mint): vaults, wallets, payout.
     pub fn token_accounts(&self) -> Vec<Pubkey> {
-        vec![pda::stake_vault(&self.market), pda::escrow_vault(&self.market), self.stake_source, self.payout, self.client_token]
+        vec![
+            pda::stake_vault(&self.market),
+            pda::escrow_vault(&self.market),
+            self.stake_source,
+            self.payout,
+            self.client_token,
+        ]
     }
 
     pub fn total_tokens(&self) -> u64 {
