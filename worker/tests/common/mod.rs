@@ -114,7 +114,8 @@ impl World {
         ok(chain.airdrop(&worker.pubkey(), 10_000_000_000), "fund the worker key");
         let register = ix::provider_register(&stake_wallet.pubkey(), &market, &worker.pubkey(), "http://127.0.0.1:0");
         send(&mut chain, "provider_register", &[register], &[&stake_wallet]);
-        let stake_source = ok(chain.funded_token_account(mint, &stake_wallet.pubkey(), 100_000_000), "stake source");
+        let stake_source =
+            ok(chain.funded_token_account(mint, &stake_wallet.pubkey(), stake.max(100_000_000)), "stake source");
         let keys = MarketKeys {
             market,
             stake_mint: mint.mint,
