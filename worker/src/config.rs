@@ -86,6 +86,10 @@ pub struct Config {
     pub tick: Duration,
     pub feed: FeedConfig,
     pub cheat: Option<Cheat>,
+    /// Caps the database at this many 4 KiB pages (SQLite's
+    /// `max_page_count`), to bound the disk it uses; past it, writes fail as
+    /// on a full disk. `None`: no cap.
+    pub max_database_pages: Option<u32>,
 }
 
 impl Config {
@@ -112,6 +116,7 @@ impl Config {
             tick: Duration::from_millis(500),
             feed: FeedConfig { poll_interval: Duration::from_secs(2), ..FeedConfig::default() },
             cheat: None,
+            max_database_pages: None,
         }
     }
 
@@ -136,6 +141,7 @@ pub struct FileConfig {
     pub min_price_per_token: Option<u64>,
     pub data_dir: Option<PathBuf>,
     pub payout: Option<String>,
+    pub max_database_pages: Option<u32>,
 }
 
 impl FileConfig {
@@ -155,4 +161,38 @@ pub fn parse_pubkey(field: &str, text: &str) -> Result<Pubkey> {
 pub fn read_keypair(path: &std::path::Path) -> Result<Keypair> {
     solana_keypair::read_keypair_file(path)
         .map_err(|err| WorkerError::Keypair { path: path.to_owned(), reason: err.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_takes_every_setting_and_refuses_unknown_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worker.toml");
+        std::fs::write(
+            &path,
+            "url = \"devnet\"\nmodels = [\"a.gguf\", \"b.gguf\"]\nmax_in_flight = 3\nmin_price_per_token = 7\n",
+        )
+        .unwrap();
+        let file = FileConfig::read(&path).unwrap();
+        assert_eq!(file.url.as_deref(), Some("devnet"));
+        assert_eq!(file.models.unwrap().len(), 2);
+        assert_eq!((file.max_in_flight, file.min_price_per_token), (Some(3), Some(7)));
+        std::fs::write(&path, "max_inflight = 3\n").unwrap();
+        let err = FileConfig::read(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown field") && err.contains("max_inflight"), "{err}");
+        assert!(FileConfig::read(&dir.path().join("missing.toml")).unwrap_err().to_string().contains("cannot read"));
+    }
+
+    #[test]
+    fn addresses_and_keypairs_fail_with_what_to_fix() {
+        assert!(parse_pubkey("--market", "nope").unwrap_err().to_string().contains("--market `nope` is not a base-58"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        std::fs::write(&path, "[1, 2, 3]").unwrap();
+        let err = read_keypair(&path).unwrap_err().to_string();
+        assert!(err.contains("key.json") && err.contains("--keypair"), "{err}");
+    }
 }

@@ -76,7 +76,7 @@ impl Worker {
         if config.max_in_flight == 0 {
             return Err(WorkerError::Config("--max-in-flight must be at least 1".into()));
         }
-        let store = Arc::new(Store::open(&config.database_path())?);
+        let store = Arc::new(Store::open_capped(&config.database_path(), config.max_database_pages)?);
         let cluster = chain.cluster();
         let market: Market = program_account(&*chain, &config.market)
             .await?

@@ -60,6 +60,9 @@ struct Args {
     /// The payment-token account settlements pay to (default: the stake wallet's associated token account).
     #[arg(long, env = "SPOTCHECK_WORKER_PAYOUT")]
     payout: Option<String>,
+    /// Caps the database at this many 4 KiB pages (past it, writes fail as on a full disk).
+    #[arg(long, env = "SPOTCHECK_WORKER_MAX_DATABASE_PAGES")]
+    max_database_pages: Option<u32>,
     /// DISHONEST, FOR TESTS AND DEMOS ONLY: skip-work | smaller-model | truncate | withhold.
     /// The results are cheats and the provider's stake WILL be slashed.
     #[arg(long, env = "SPOTCHECK_WORKER_CHEAT")]
@@ -108,6 +111,7 @@ fn build(args: Args) -> Result<(Config, String), WorkerError> {
     if let Some(payout) = args.payout.or(file.payout) {
         config.payout = Some(parse_pubkey("--payout", &payout)?);
     }
+    config.max_database_pages = args.max_database_pages.or(file.max_database_pages);
     if let Some(mode) = args.cheat {
         config.cheat = Some(Cheat::parse(&mode, args.cheat_model)?);
     }

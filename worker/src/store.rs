@@ -182,6 +182,12 @@ fn blob_to_u32s(blob: &[u8]) -> Vec<u32> {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_capped(path, None)
+    }
+
+    /// As [`Store::open`], the database capped at `max_pages` pages (writes
+    /// past it fail with SQLite's "database or disk is full").
+    pub fn open_capped(path: &Path, max_pages: Option<u32>) -> Result<Self> {
         let fail = |reason: String| WorkerError::Store { path: path.to_owned(), reason };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|err| fail(format!("cannot create {}: {err}", dir.display())))?;
@@ -190,6 +196,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|err| fail(err.to_string()))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(|err| fail(err.to_string()))?;
         conn.execute_batch(SCHEMA).map_err(|err| fail(err.to_string()))?;
+        if let Some(pages) = max_pages {
+            conn.pragma_update(None, "max_page_count", pages).map_err(|err| fail(err.to_string()))?;
+        }
         Ok(Store { path: path.to_owned(), conn: Mutex::new(conn) })
     }
 

@@ -259,3 +259,86 @@ fn each_cheating_mode_commits_to_what_it_claims() {
     let _ = Cheat::parse("smaller-model", None).unwrap_err();
     assert!(Cheat::parse("lie", None).unwrap_err().to_string().contains("unknown cheat mode"));
 }
+
+/// Another provider claims the job just before this worker's claim lands:
+/// the refusal is counted as a lost race, the job is left to the rival, and
+/// nothing is generated or submitted for it.
+#[test]
+fn a_lost_race_is_counted_and_left_alone() {
+    let world = World::new(params(), STAKE);
+    let (rival_worker, rival) = world.rival();
+    let racing = Arc::new(RivalChain {
+        inner: world.chain.clone(),
+        market: world.market,
+        rival_worker,
+        rival,
+        raced: std::sync::atomic::AtomicBool::new(false),
+    });
+    let running = Running::start(world.config("data"), racing).unwrap();
+    let job = world.submit(PROMPT, 16);
+    wait_until("the lost race counted", WAIT, || metric(&running, "jobs_lost") == 1.0);
+    // A later job is still claimed and served.
+    let next = world.submit(PROMPT, 8);
+    wait_until("the next job's result", WAIT, || world.job(&next).is_some_and(|j| j.status == JobStatus::Submitted));
+    let account = world.job(&job).unwrap();
+    assert_eq!((account.status, account.provider), (JobStatus::Claimed, rival), "the rival has it");
+    // (The metric follows the confirmation the daemon reads after the chain has the result.)
+    wait_until("the submission counted", WAIT, || metric(&running, "jobs_submitted") == 1.0);
+    assert_eq!(metric(&running, "jobs_claimed"), 1.0);
+    let store = running_store(&world);
+    assert!(store.job(&job).unwrap().is_none(), "a claim that did not land is forgotten");
+    running.stop().unwrap();
+}
+
+fn running_store(world: &World) -> spotcheck_worker::Store {
+    spotcheck_worker::Store::open(&world.config("data").database_path()).unwrap()
+}
+
+/// A database that cannot grow (as on a full disk): the output cannot be
+/// stored, so the result is not submitted; the error is counted, nothing
+/// panics, and once there is room again the job is finished.
+#[test]
+fn a_full_disk_stops_the_result_not_the_daemon() {
+    let world = World::new(params(), STAKE);
+    // Room for the tables and a claim row, not for an output with its trace.
+    let mut config = world.config("data");
+    config.max_database_pages = Some(7);
+    let running = Running::start(config, chain(&world)).unwrap();
+    let job = world.submit(PROMPT, 64);
+    wait_until("a store error", WAIT, || metric(&running, "store_errors") >= 1.0);
+    let account = world.job(&job).unwrap();
+    assert_eq!(account.status, JobStatus::Claimed, "claimed, but no result without a stored output");
+    assert_eq!(metric(&running, "jobs_submitted"), 0.0);
+    let (status, _) = running.get("/healthz");
+    assert_eq!(status, 200, "still serving");
+    running.kill();
+
+    let running = Running::start(world.config("data"), chain(&world)).unwrap();
+    wait_until("the result once there is room", WAIT, || {
+        world.job(&job).is_some_and(|j| j.status == JobStatus::Submitted)
+    });
+    running.stop().unwrap();
+    assert_eq!(world.count_events::<spotcheck::events::JobClaimed>(&job, |e| e.job), 1);
+}
+
+/// The binary: cheating is labelled in `--help`, and a missing setting is a
+/// clear error and a failure exit, with nothing sent.
+#[test]
+fn the_binary_labels_cheating_and_refuses_missing_settings() {
+    let bin = env!("CARGO_BIN_EXE_spotcheck-worker");
+    let help = std::process::Command::new(bin).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("DISHONEST, FOR TESTS AND DEMOS ONLY") && text.contains("WILL be slashed"), "{text}");
+    let run = std::process::Command::new(bin).env_clear().output().unwrap();
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("--keypair is required"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::process::Command::new(bin)
+        .args(["--keypair", dir.path().join("none.json").to_str().unwrap(), "--market", "x", "--provider", "y"])
+        .env_clear()
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("cannot read the keypair file"), "{err}");
+}

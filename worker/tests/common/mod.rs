@@ -361,3 +361,81 @@ impl Chain for HangingChain {
         self.inner.wakeups().await
     }
 }
+
+impl World {
+    /// A second provider, registered and staked: (its worker key, its account).
+    pub fn rival(&self) -> (Keypair, Pubkey) {
+        let mut chain = self.chain.lock();
+        let stake_wallet = ok(chain.wallet(), "rival stake wallet");
+        let worker = chain.next_keypair();
+        ok(chain.airdrop(&worker.pubkey(), 1_000_000_000), "fund the rival");
+        let register = ix::provider_register(&stake_wallet.pubkey(), &self.market, &worker.pubkey(), "http://rival");
+        chain.send("provider_register", &[register], &[&stake_wallet]).unwrap();
+        let mint = spotcheck_localchain::tokens::LocalMint {
+            mint: self.keys.stake_mint,
+            program: self.keys.stake_token_program,
+        };
+        let source = ok(chain.funded_token_account(mint, &stake_wallet.pubkey(), STAKE), "rival stake");
+        chain
+            .send(
+                "provider_stake",
+                &[ix::provider_stake(&stake_wallet.pubkey(), &self.keys, &source, STAKE)],
+                &[&stake_wallet],
+            )
+            .unwrap();
+        (worker, pda::provider(&self.market, &stake_wallet.pubkey()))
+    }
+}
+
+/// The embedded chain, except that just before the daemon's first claim
+/// goes through, a rival provider claims the same job (a lost race).
+pub struct RivalChain {
+    pub inner: SharedLocalChain,
+    pub market: Pubkey,
+    pub rival_worker: Keypair,
+    pub rival: Pubkey,
+    pub raced: AtomicBool,
+}
+
+#[async_trait]
+impl Chain for RivalChain {
+    fn cluster(&self) -> String {
+        self.inner.cluster()
+    }
+    fn program_id(&self) -> Pubkey {
+        self.inner.program_id()
+    }
+    async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Confirmed, ChainError> {
+        use anchor_lang::Discriminator;
+        if let Some(claim) =
+            instructions.iter().find(|i| i.data.starts_with(spotcheck::instruction::JobClaim::DISCRIMINATOR))
+            && !self.raced.swap(true, Ordering::SeqCst)
+        {
+            let job = claim.accounts[3].pubkey;
+            let first = ix::job_claim(&self.rival_worker.pubkey(), &self.market, &self.rival, &job);
+            self.inner.lock().send("job_claim", &[first], &[&self.rival_worker]).unwrap();
+        }
+        self.inner.send(instructions, signers).await
+    }
+    async fn account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
+        self.inner.account(address).await
+    }
+    async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ChainError> {
+        self.inner.accounts(addresses).await
+    }
+    async fn program_accounts(&self, filters: &[AccountFilter]) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        self.inner.program_accounts(filters).await
+    }
+    async fn slot(&self) -> Result<u64, ChainError> {
+        self.inner.slot().await
+    }
+    async fn latest_cursor(&self) -> Result<Option<EventCursor>, ChainError> {
+        self.inner.latest_cursor().await
+    }
+    async fn events_after(&self, cursor: Option<&EventCursor>, max: usize) -> Result<EventPage, ChainError> {
+        self.inner.events_after(cursor, max).await
+    }
+    async fn wakeups(&self) -> Result<Wakeups, ChainError> {
+        self.inner.wakeups().await
+    }
+}
