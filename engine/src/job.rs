@@ -37,7 +37,7 @@
 //! | 32 | the committed output hash |
 //! | 32 | the committed trace root |
 //! | 1 | outcome: 0 = pass, 1 = fail; on a pass the record ends here |
-//! | 1 | divergence kind: 1 Activation, 2 NotArgmax, 3 ContinuesAfterStop, 4 Truncated, 5 OverBudget, 6 OutputHash, 7 TraceRoot |
+//! | 1 | divergence kind: 1 Activation, 2 NotArgmax, 3 ContinuesAfterStop, 4 Truncated, 5 OverBudget, 6 OutputHash, 7 TraceRoot, 8 TraceLength (v2) |
 //! | 4 | u32 index of the first affected generated token |
 //! | 1 or 5 | trace position: 0 (none), or 1 then u32 |
 //! | 1 or 5 | trace layer: the same |
@@ -184,6 +184,7 @@ fn kind_code(kind: DivergenceKind) -> u8 {
         DivergenceKind::OverBudget => 5,
         DivergenceKind::OutputHash => 6,
         DivergenceKind::TraceRoot => 7,
+        DivergenceKind::TraceLength => 8,
     }
 }
 
