@@ -1,9 +1,17 @@
-//! Throughput benchmark (not a test):
+//! Accuracy and throughput benchmark (not a test):
 //!
 //! ```text
 //! cargo run --release --example bench -- <model.gguf> [answer_tokens] [repeats] [threads,..]
-//!     [--device auto|cpu|cuda] [--llama-cpp <python>]
+//!     [--device auto|cpu|cuda] [--llama-cpp <python>] [--only accuracy|speed]
 //! ```
+//!
+//! **Accuracy** first: the file's quantized model and a Q8_0 copy, each
+//! against the F32 copy of the same file (its weights dequantized exactly),
+//! teacher-forced over [`ACCURACY_POSITIONS`] positions (a chat prompt and
+//! the F32 copy's greedy answer): mean |Δlogit| over every logit and how
+//! often the greedy argmax agrees. With `--llama-cpp`, llama.cpp runs the
+//! same three files on the same ids, so the engine's error and llama.cpp's
+//! are measured against the same reference.
 //!
 //! Prints, for the CPU backend at each thread count (default 1 and 2):
 //! prefill tok/s (one batched pass over a long prompt), decode tok/s (one
@@ -24,6 +32,8 @@ use std::time::{Duration, Instant};
 
 use spotcheck_engine::engine::KvCache;
 use spotcheck_engine::engine::forward::forward;
+use spotcheck_engine::gguf::GgmlType;
+use spotcheck_engine::model::quantize::convert_gguf;
 use spotcheck_engine::{
     Backend, Claim, CpuBackend, Device, DeviceChoice, DeviceOptions, Message, Model, Verdict, verify,
 };
@@ -36,7 +46,11 @@ Scholars argue about the consequences, but most agree that printing helped sprea
 languages, and speed up the exchange of scientific ideas.";
 
 const USAGE: &str = "usage: bench <model.gguf> [answer_tokens] [repeats] [threads,..] [--device auto|cpu|cuda] \
-[--llama-cpp <python>]";
+[--llama-cpp <python>] [--only accuracy|speed]";
+
+/// Teacher-forced positions of the accuracy comparison.
+const ACCURACY_POSITIONS: usize = 256;
+const ACCURACY_QUESTION: &str = "Explain why the sky is blue in a few sentences.";
 
 fn best<T>(repeats: usize, mut f: impl FnMut() -> (Duration, T)) -> (Duration, T) {
     let mut best: Option<(Duration, T)> = None;
@@ -144,6 +158,8 @@ struct LlamaRow {
     verify_last_ms: f64,
     #[serde(default)]
     batch_argmax_agrees: bool,
+    #[serde(default)]
+    prefill_tok_s: Option<f64>,
 }
 
 fn llama_cpp(python: &str, model: &str, w: &Workload<'_>, threads: &[usize]) -> Result<Vec<LlamaRow>, String> {
@@ -154,6 +170,7 @@ fn llama_cpp(python: &str, model: &str, w: &Workload<'_>, threads: &[usize]) -> 
         .arg(model)
         .arg(list.join(","))
         .args(["--tokens", &w.n.to_string(), "--repeats", &w.repeats.to_string(), "--json"])
+        .args(["--prefill-ids", &w.long_prompt.iter().map(u32::to_string).collect::<Vec<_>>().join(",")])
         .output()
         .map_err(|e| format!("cannot run {python}: {e}"))?;
     if !out.status.success() {
@@ -172,6 +189,121 @@ fn llama_cpp(python: &str, model: &str, w: &Workload<'_>, threads: &[usize]) -> 
     Ok(rows)
 }
 
+/// Logits `[tokens.len()][vocab]` of one batched teacher-forced pass.
+fn all_logits(model: &Model, be: &dyn Backend, tokens: &[u32]) -> Vec<f32> {
+    let c = model.config();
+    let mut kv = KvCache::new(c.n_layers, c.kv_dim(), tokens.len());
+    forward(&model.weights, be, &mut kv, tokens, 0, None).unwrap()
+}
+
+/// How close one model's logits are to a reference's.
+struct Agreement {
+    mean_abs: f64,
+    argmax_agree: usize,
+    positions: usize,
+}
+
+impl std::fmt::Display for Agreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mean |Δlogit| {:.3}, argmax agrees {}/{}", self.mean_abs, self.argmax_agree, self.positions)
+    }
+}
+
+fn argmax(row: &[f32]) -> usize {
+    row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
+}
+
+fn agreement(got: &[f32], reference: &[f32], vocab: usize) -> Agreement {
+    let sum: f64 = got.iter().zip(reference).map(|(a, b)| f64::from((a - b).abs())).sum();
+    let rows = || got.chunks_exact(vocab).zip(reference.chunks_exact(vocab));
+    Agreement {
+        mean_abs: sum / got.len().max(1) as f64,
+        argmax_agree: rows().filter(|(a, b)| argmax(a) == argmax(b)).count(),
+        positions: rows().count(),
+    }
+}
+
+/// llama.cpp's logits for `ids` on the GGUF at `path` (accuracy mode of
+/// `scripts/bench-llama-cpp.py`).
+fn llama_cpp_logits(python: &str, path: &Path, ids: &[u32], threads: usize) -> Result<Vec<f32>, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench-llama-cpp.py");
+    let dir = std::env::temp_dir();
+    let (ids_path, out_path) = (dir.join("spotcheck-bench-ids.json"), dir.join("spotcheck-bench-logits.f32"));
+    std::fs::write(&ids_path, serde_json::to_string(ids).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let out = Command::new(python)
+        .arg(&script)
+        .arg("--logits")
+        .arg(&ids_path)
+        .arg(&out_path)
+        .arg(path)
+        .arg(threads.to_string())
+        .output()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{} --logits failed: {}", script.display(), String::from_utf8_lossy(&out.stderr)));
+    }
+    let bytes = std::fs::read(&out_path).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&out_path);
+    Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+/// The accuracy table: each quantized copy vs the F32 copy, ours and
+/// llama.cpp's. Writes the converted copies next to the system temp dir.
+fn accuracy(path: &str, model: &Model, threads: usize, python: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+    let bytes = std::fs::read(path)?;
+    let dir = std::env::temp_dir();
+    let f32_path = dir.join("spotcheck-bench-f32.gguf");
+    std::fs::write(&f32_path, convert_gguf(&bytes, GgmlType::F32)?)?;
+    let f32_model = Model::load(&f32_path)?;
+    let own = model.weights.layers.first().map_or("?", |l| l.w_down.type_name());
+    let mut quants: Vec<(String, std::path::PathBuf, Model)> = Vec::new();
+    if own != "F32" {
+        quants.push((format!("{own} (the file)"), Path::new(path).to_owned(), model.clone()));
+    }
+    if own != "Q8_0" {
+        let q8_path = dir.join("spotcheck-bench-q8_0.gguf");
+        std::fs::write(&q8_path, convert_gguf(&bytes, GgmlType::Q8_0)?)?;
+        let q8 = Model::load(&q8_path)?;
+        quants.push(("Q8_0 (copy)".to_string(), q8_path, q8));
+    }
+    drop(bytes);
+    let be = CpuBackend::new(threads)?;
+    let tok = model.tokenizer()?;
+    let chat = tok.encode_chat(&[Message::new("user", ACCURACY_QUESTION)])?;
+    let answer = ACCURACY_POSITIONS.saturating_sub(chat.len()).max(1);
+    let (_, _, greedy) = run(&f32_model, &be, &chat, answer);
+    let ids: Vec<u32> = chat.iter().chain(&greedy).copied().take(ACCURACY_POSITIONS).collect();
+    let vocab = model.config().vocab_size;
+    println!(
+        "accuracy: {} teacher-forced positions ({} prompt + the F32 copy's greedy answer), each model vs the F32 copy of the same file",
+        ids.len(),
+        chat.len()
+    );
+    let reference = all_logits(&f32_model, &be, &ids);
+    drop(f32_model);
+    let llama_ref = match python {
+        Some(py) => {
+            let theirs = llama_cpp_logits(py, &f32_path, &ids, threads)?;
+            println!("{:>16}  engine F32 vs llama.cpp F32: {}", "", agreement(&reference, &theirs, vocab));
+            Some(theirs)
+        }
+        None => None,
+    };
+    for (name, qpath, qmodel) in &quants {
+        let ours = agreement(&all_logits(qmodel, &be, &ids), &reference, vocab);
+        print!("{name:>16}: engine {ours}");
+        if let (Some(py), Some(llama_ref)) = (python, &llama_ref) {
+            let theirs = agreement(&llama_cpp_logits(py, qpath, &ids, threads)?, llama_ref, vocab);
+            let verdict = if ours.mean_abs <= theirs.mean_abs { "<=" } else { ">" };
+            print!(" | llama.cpp {theirs} | engine error {verdict} llama.cpp's");
+        }
+        println!();
+    }
+    let _ = std::fs::remove_file(&f32_path);
+    let _ = std::fs::remove_file(dir.join("spotcheck-bench-q8_0.gguf"));
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut take_flag = |name: &str| -> Option<String> {
@@ -182,6 +314,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let device: DeviceChoice = take_flag("--device").as_deref().unwrap_or("auto").parse()?;
     let python = take_flag("--llama-cpp");
+    let only = take_flag("--only");
+    if !matches!(only.as_deref(), None | Some("accuracy" | "speed")) {
+        return Err(format!("--only takes accuracy or speed\n{USAGE}").into());
+    }
     let Some(path) = args.first().cloned() else {
         eprintln!("{USAGE}");
         std::process::exit(2);
@@ -196,6 +332,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("answer_tokens must be at least 2".into());
     }
     let model = Model::load(&path)?;
+    if only.as_deref() != Some("speed") {
+        let threads = thread_counts.iter().copied().max().unwrap_or(1);
+        accuracy(&path, &model, threads, python.as_deref())?;
+        if only.is_some() {
+            return Ok(());
+        }
+    }
     let tok = model.tokenizer()?;
     let w = Workload {
         model: &model,
@@ -241,14 +384,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for ours in &cpu_rows {
             let Some(t) = theirs.iter().find(|t| Some(t.threads) == ours.threads) else { continue };
             println!(
-                "{:>16} vs llama.cpp {}T: decode {:.1} vs {:.1} tok/s, verify {:.0} vs {:.0} ms (llama.cpp all logits; {:.0} ms last row only) => speed ours/llama.cpp: decode {:.2}x, verify {:.2}x{}",
+                "{:>16} vs llama.cpp {}T: prefill {:.1} vs {:.1} tok/s, decode {:.1} vs {:.1} tok/s, verify {:.0} vs {:.0} ms (llama.cpp all logits; {:.0} ms last row only) => speed ours/llama.cpp: prefill {:.2}x, decode {:.2}x, verify {:.2}x{}",
                 ours.name,
                 t.threads,
+                ours.prefill_tok_s,
+                t.prefill_tok_s.unwrap_or(f64::NAN),
                 ours.decode_tok_s,
                 t.decode_tok_s,
                 ours.verify.as_secs_f64() * 1e3,
                 t.verify_all_ms,
                 t.verify_last_ms,
+                ours.prefill_tok_s / t.prefill_tok_s.unwrap_or(f64::NAN),
                 ours.decode_tok_s / t.decode_tok_s,
                 t.verify_all_ms / (ours.verify.as_secs_f64() * 1e3),
                 if t.batch_argmax_agrees { "" } else { " (llama.cpp's batched argmax differs from its own decode)" },

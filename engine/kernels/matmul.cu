@@ -8,7 +8,7 @@
 //   F32:  lane l accumulates w[n][k] * x[m][k] for k = l, l + 32, ...
 //   Q8_0: lane l accumulates the block values b = l, l + 32, ...:
 //         (d_w * d_a) * isum, isum the exact int32 dot of the block (dp4a)
-//   Q4_1: (d_w * d_a) * isum + m_w * s_a, s_a the block's exact f32 sum
+//   Q4_1: (d_w * d_a) * isum + m_w * s_a, s_a = d_a * Σ a_q (from quantize_q8)
 // then the R32 tree. Integer sums are exact in any order; every float
 // operation is rounded on its own, in the CPU's order.
 

@@ -2,7 +2,7 @@
 //
 // Engine rule 2: each block of 32 activations becomes d = amax / 127,
 // q = round_half_away(clamp(x * (1 / d), -127, 127)) (d = 0: all zeros) and
-// s = R32 sum of the 32 unquantized values. One warp per block, lane l owns
+// s = d * (sum of the 32 quantized values), the sum an exact int (any order). One warp per block, lane l owns
 // element l; 8 blocks per CUDA block of 256 threads. The flat block index g
 // addresses x[g*32 + l], q[g*32 + l], d[g] and s[g], which is the
 // [rows][cols] / [rows][cols/32] layout of Q8Acts when cols % 32 == 0.
@@ -35,11 +35,15 @@ extern "C" __global__ void quantize_q8(const float* __restrict__ x, signed char*
     if (t > 127.0f) {
         t = 127.0f;
     }
-    q[(u64)g * WARP + lane] = (signed char)round_half_away(t);
-    // s: R32 over exactly 32 terms, lane l holding 0.0 + x[l].
-    float sum = r32_tree(__fadd_rn(0.0f, v));
+    int qi = round_half_away(t);
+    q[(u64)g * WARP + lane] = (signed char)qi;
+    // Σq: |Σq| <= 32 * 127, exact in any order, so a butterfly is fine.
+    int qsum = qi;
+    for (int w = 16; w > 0; w >>= 1) {
+        qsum += __shfl_xor_sync(FULL_MASK, qsum, w);
+    }
     if (lane == 0) {
         d[g] = dq;
-        s[g] = sum;
+        s[g] = __fmul_rn(dq, __int2float_rn(qsum));
     }
 }

@@ -21,6 +21,9 @@ pub enum DivergenceKind {
     OutputHash,
     /// Tokens check out but the claimed trace root doesn't.
     TraceRoot,
+    /// The claimed trace doesn't have one leaf per (position, layer); no
+    /// leaf is compared (`token_index` 0, no position or layer).
+    TraceLength,
 }
 
 /// The first point where a claim and the re-execution disagree.

@@ -61,9 +61,6 @@ pub enum Error {
     ContextOverflow { prompt: usize, max_new_tokens: usize, context_length: usize },
     #[error("token id {id} is outside the vocabulary of {vocab_size}")]
     TokenOutOfRange { id: u32, vocab_size: usize },
-    /// A claimed trace that doesn't have one leaf per (position, layer).
-    #[error("claimed trace has {got} leaves, expected {expected}")]
-    TraceLength { got: usize, expected: usize },
     /// The CUDA backend was asked for and cannot run here (no driver, no
     /// NVRTC, no GPU, a kernel rejected); see [`crate::DeviceChoice`].
     #[error("CUDA unavailable: {0}")]

@@ -1,4 +1,4 @@
-//! The job protocol, version 1 (`spotcheck/job/v1`): the rules every party —
+//! The job protocol, version 2 (`spotcheck/job/v2`): the rules every party —
 //! a provider's worker, each oracle, a verifier, the demo — applies to a job
 //! read from the chain, so that they agree on it bit for bit:
 //!
@@ -30,14 +30,14 @@
 //!
 //! | bytes | field |
 //! |---|---|
-//! | 22 | [`EVIDENCE_TAG`], `"spotcheck/evidence/v1\0"` |
+//! | 22 | [`EVIDENCE_TAG`], `"spotcheck/evidence/v2\0"` |
 //! | 32 | model id |
 //! | 32 | prompt hash (rule 1) |
 //! | 4 | u32 token budget |
 //! | 32 | the committed output hash |
 //! | 32 | the committed trace root |
 //! | 1 | outcome: 0 = pass, 1 = fail; on a pass the record ends here |
-//! | 1 | divergence kind: 1 Activation, 2 NotArgmax, 3 ContinuesAfterStop, 4 Truncated, 5 OverBudget, 6 OutputHash, 7 TraceRoot |
+//! | 1 | divergence kind: 1 Activation, 2 NotArgmax, 3 ContinuesAfterStop, 4 Truncated, 5 OverBudget, 6 OutputHash, 7 TraceRoot, 8 TraceLength (v2) |
 //! | 4 | u32 index of the first affected generated token |
 //! | 1 or 5 | trace position: 0 (none), or 1 then u32 |
 //! | 1 or 5 | trace layer: the same |
@@ -49,7 +49,7 @@
 //!    honest oracles, re-executing the same bits, post the same hash.
 //!
 //! A change to any rule — the rendering, a check, a byte of the evidence —
-//! is version 2, with new tags; a v1 party must never judge by other rules.
+//! is a new version, with new tags; a v2 party must never judge by other rules.
 
 use sha2::{Digest, Sha256};
 
@@ -63,9 +63,9 @@ use crate::tokenizer::Message;
 use crate::verify::{Claim, Verdict, verify};
 
 /// The name of these rules, for logs and protocol negotiation.
-pub const JOB_PROTOCOL: &str = "spotcheck/job/v1";
-/// The domain tag that starts every v1 evidence record.
-pub const EVIDENCE_TAG: &[u8] = b"spotcheck/evidence/v1\0";
+pub const JOB_PROTOCOL: &str = "spotcheck/job/v2";
+/// The domain tag that starts every v2 evidence record.
+pub const EVIDENCE_TAG: &[u8] = b"spotcheck/evidence/v2\0";
 
 /// A job as the chain holds it: what running or checking it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,7 +173,7 @@ impl JobVerdict {
     }
 }
 
-/// The v1 code of each divergence kind (an exhaustive match: a new kind
+/// The code of each divergence kind (an exhaustive match: a new kind
 /// cannot be added without choosing its code).
 fn kind_code(kind: DivergenceKind) -> u8 {
     match kind {
@@ -184,6 +184,7 @@ fn kind_code(kind: DivergenceKind) -> u8 {
         DivergenceKind::OverBudget => 5,
         DivergenceKind::OutputHash => 6,
         DivergenceKind::TraceRoot => 7,
+        DivergenceKind::TraceLength => 8,
     }
 }
 

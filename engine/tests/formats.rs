@@ -56,3 +56,30 @@ fn load_from_files_detects_the_format_and_hashes_the_file() {
     assert!(s.tokenizer.is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The bench's accuracy copies: a Q4_1 file converted to F32 holds exactly
+/// the dequantized weights, and an F32 file converted to Q8_0 is the model
+/// the Q8_0 writer makes (same tokens, same hidden states).
+#[test]
+fn converted_copies_hold_the_same_weights() {
+    use spotcheck_engine::model::quantize::convert_gguf;
+    let spec = TinySpec::default();
+    let q4 = tiny_gguf(&spec, GgmlType::Q4_1);
+    let f32_copy = Model::from_gguf_bytes(&convert_gguf(&q4, GgmlType::F32).unwrap()).unwrap();
+    let q4 = Model::from_gguf_bytes(&q4).unwrap();
+    let (a, b) = (&q4.weights.layers[0].w_down, &f32_copy.weights.layers[0].w_down);
+    assert!(a.is_quantized() && !b.is_quantized());
+    let (mut ra, mut rb) = (vec![0.0f32; a.cols()], vec![0.0f32; b.cols()]);
+    for r in 0..a.rows() {
+        a.dequantize_row(r, &mut ra);
+        b.dequantize_row(r, &mut rb);
+        assert_eq!(ra, rb, "row {r}");
+    }
+
+    let q8 = Model::from_gguf_bytes(&convert_gguf(&tiny_gguf(&spec, GgmlType::F32), GgmlType::Q8_0).unwrap()).unwrap();
+    let want = common::tiny(GgmlType::Q8_0);
+    let prompt = common::tiny_prompt(&want);
+    let (a, b) = (run(&q8, &prompt), run(&want, &prompt));
+    assert_eq!((a.tokens, a.commitments.trace_root), (b.tokens, b.commitments.trace_root));
+    assert!(convert_gguf(&tiny_gguf(&spec, GgmlType::F32), GgmlType::Q4_1).is_err());
+}

@@ -1,4 +1,4 @@
-//! The job protocol (v1) through its public interface: model input from the
+//! The job protocol (v2) through its public interface: model input from the
 //! on-chain prompt, the completion check, re-execution and its evidence —
 //! and every way a party can be handed the wrong thing.
 
@@ -39,7 +39,7 @@ fn model_input_is_the_prompt_as_one_chatml_user_message() {
     let im_end = tok.encode("<|im_end|>").unwrap();
     assert_eq!(im_end.len(), 1);
     assert_eq!(injected.iter().filter(|&&t| t == im_end[0]).count(), 3);
-    assert_eq!(JOB_PROTOCOL, "spotcheck/job/v1");
+    assert_eq!(JOB_PROTOCOL, "spotcheck/job/v2");
 }
 
 #[test]
@@ -167,10 +167,10 @@ fn re_execution_fails_a_fabricated_answer_and_its_evidence_names_the_token() {
     assert_ne!(w.evidence_hash(), job.re_execute(&model, &be, &fake_hash, &[7; 32], &fake).unwrap().evidence_hash());
 }
 
-/// The v1 evidence layout, byte for byte (engine/README.md, "Commitments");
+/// The v2 evidence layout, byte for byte (engine/README.md, "Commitments");
 /// the hash was computed from these bytes outside the engine.
 #[test]
-fn evidence_v1_layout_is_pinned() {
+fn evidence_v2_layout_is_pinned() {
     let verdict = JobVerdict {
         model_id: [0x11; 32],
         prompt_hash: [0x22; 32],
@@ -186,7 +186,7 @@ fn evidence_v1_layout_is_pinned() {
             claimed: Some(9),
         }),
     };
-    let mut want = b"spotcheck/evidence/v1\0".to_vec();
+    let mut want = b"spotcheck/evidence/v2\0".to_vec();
     assert_eq!(want, EVIDENCE_TAG);
     want.extend([0x11; 32]);
     want.extend([0x22; 32]);
@@ -196,7 +196,7 @@ fn evidence_v1_layout_is_pinned() {
     want.extend([1, 1, 5, 0, 0, 0]);
     want.extend([1, 0x0d, 0x0c, 0x0b, 0x0a, 1, 2, 0, 0, 0, 0, 1, 9, 0, 0, 0]);
     assert_eq!(verdict.encode(), want);
-    assert_eq!(hex(&verdict.evidence_hash()), "dbb01ef14e51397928f713119d72dfbf95542e10bf6d6ebffd63240287fce617");
+    assert_eq!(hex(&verdict.evidence_hash()), "7340bfedfc9146082398d5cc8aabccfc22f2a90a19e5ac4c9876ab4ff2a57ff6");
 }
 
 /// The v1 prompt hash of SmolLM2's France question: the tokenizer and the

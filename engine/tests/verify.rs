@@ -103,7 +103,8 @@ fn tampered_trace_names_position_and_layer() {
     }
     let short = &out.trace.leaves[1..];
     let claim = Claim { trace: Some(short), ..Claim::tokens(&prompt, &out.tokens, MAX_NEW) };
-    assert!(matches!(verify(&model, &be, &claim), Err(Error::TraceLength { .. })));
+    let d = fail_of(verify(&model, &be, &claim).unwrap());
+    assert_eq!((d.kind, d.token_index, d.position), (DivergenceKind::TraceLength, 0, None));
 }
 
 #[test]

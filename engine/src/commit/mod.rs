@@ -6,11 +6,18 @@
 //! |---|---|
 //! | model id | the weights file, whole (no tag: it is a file digest) |
 //! | prompt hash | `"spotcheck/prompt/v1\0"`, u32 n, n × u32 token id |
-//! | output hash | `"spotcheck/output/v1\0"`, model id (32), prompt hash (32), u32 g, g × u32 generated token id |
-//! | trace leaf | `"spotcheck/trace-leaf/v1\0"`, u32 position, u32 layer, u32 dim, dim × f32 hidden state bits |
+//! | output hash | `"spotcheck/output/v2\0"`, model id (32), prompt hash (32), u32 g, g × u32 generated token id |
+//! | trace leaf | `"spotcheck/trace-leaf/v2\0"`, u32 position, u32 layer, u32 dim, dim × f32 hidden state bits |
 //! | trace node | `"spotcheck/trace-node/v1\0"`, left (32), right (32) |
 //! | empty leaf | `"spotcheck/trace-empty/v1\0"` (padding) |
 //! | trace root | `"spotcheck/trace-root/v1\0"`, u32 positions, u32 layers, Merkle root (32) |
+//!
+//! **Versions.** The output hash and trace leaves commit to what the
+//! engine's arithmetic produced, so their tags carry the engine version
+//! ([`ENGINE_VERSION`]): v2 changed Q4_1's offset term (engine rule 2) and
+//! with it every Q4_1 output and hidden state; a v1 commitment can never
+//! match a v2 re-execution by accident. The prompt hash and the tree's
+//! shape (node, empty leaf, root) do not depend on the arithmetic and stay v1.
 //!
 //! **Trace.** A leaf is the hidden state (residual stream) after layer `l`
 //! at position `p`. Positions are those that were run through the model:
@@ -30,9 +37,13 @@ pub use merkle::{InclusionProof, merkle_root, prove, verify_proof};
 
 pub type Hash = [u8; 32];
 
+/// The arithmetic the output and trace commitments are computed by (the
+/// determinism rules of [`crate::engine`]); bumped with every change to it.
+pub const ENGINE_VERSION: &str = "spotcheck/engine/v2";
+
 pub(crate) const PROMPT_TAG: &[u8] = b"spotcheck/prompt/v1\0";
-pub(crate) const OUTPUT_TAG: &[u8] = b"spotcheck/output/v1\0";
-pub(crate) const LEAF_TAG: &[u8] = b"spotcheck/trace-leaf/v1\0";
+pub(crate) const OUTPUT_TAG: &[u8] = b"spotcheck/output/v2\0";
+pub(crate) const LEAF_TAG: &[u8] = b"spotcheck/trace-leaf/v2\0";
 pub(crate) const NODE_TAG: &[u8] = b"spotcheck/trace-node/v1\0";
 pub(crate) const EMPTY_TAG: &[u8] = b"spotcheck/trace-empty/v1\0";
 pub(crate) const ROOT_TAG: &[u8] = b"spotcheck/trace-root/v1\0";

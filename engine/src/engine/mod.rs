@@ -23,9 +23,10 @@
 //! 2. **Quantized matmuls are integer inside a block.** The activation row is
 //!    quantized per block of 32 to int8: `d = amax / 127`, `q = round(x * (1/d))`
 //!    with ties away from zero, clamped to ±127 (`d = 0` gives all zeros);
-//!    `s = R32(x)` over the block's 32 unquantized values (Q4_1's offset
-//!    term uses the exact block sum rather than `d * Σq`: half the error,
-//!    and it decides SmolLM2's first answer token). Per block,
+//!    `s = d * Σq` with `Σq` the exact i32 sum of the block's quantized
+//!    values (engine v2; v1 used the exact f32 sum of `x`, which pairs the
+//!    offset `m_w` with different activations than the scale term and
+//!    doubled Q4_1's error: see `engine/README.md`, "Accuracy"). Per block,
 //!    `isum = Σ w_q * a_q` is an exact i32 (any order). The block value is
 //!    `(d_w * d_a) * isum` for Q8_0 weights and `(d_w * d_a) * isum + m_w * s`
 //!    for Q4_1, each operation rounded separately; blocks are then combined
@@ -83,7 +84,7 @@ pub struct Q8Acts {
     pub q: Vec<i8>,
     /// `[rows][cols/32]` block scales d.
     pub d: Vec<f32>,
-    /// `[rows][cols/32]` R32 sum of the block's f32 values (Q4_1's offset term).
+    /// `[rows][cols/32]` `d * Σq` of the block (Q4_1's offset term).
     pub s: Vec<f32>,
 }
 

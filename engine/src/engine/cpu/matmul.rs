@@ -100,7 +100,7 @@ pub(super) fn block_q8_0(wd: f32, wq: &[i8], ad: f32, aq: &[i8]) -> f32 {
 }
 
 /// Block value of Q4_1 · Q8 (rule 2): (d_w * d_a) * isum + m_w * s_a,
-/// with s_a the block's exact f32 sum.
+/// with s_a = d_a * Σ a_q (from the quantizer).
 #[inline(always)]
 pub(super) fn block_q4_1(wd: f32, wm: f32, qs: &[u8], ad: f32, asum: f32, aq: &[i8]) -> f32 {
     let mut isum = 0i32;

@@ -3,7 +3,9 @@
 use crate::engine::Q8Acts;
 use crate::engine::math::round_half_away;
 
-/// One block: returns (d, R32 sum of x) and writes q.
+/// One block: returns (d, d * Σq) and writes q. The sum is of the quantized
+/// values (an exact i32), so Q4_1's offset term `m_w * s` pairs with the
+/// same activations as its scale term (rule 2).
 #[inline(always)]
 pub fn quantize_block(x: &[f32], q: &mut [i8]) -> (f32, f32) {
     let mut amax = 0.0f32;
@@ -15,10 +17,12 @@ pub fn quantize_block(x: &[f32], q: &mut [i8]) -> (f32, f32) {
     }
     let d = amax / 127.0;
     let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let mut qsum = 0i32;
     for (qi, &v) in q.iter_mut().zip(x) {
         *qi = round_half_away((v * id).clamp(-127.0, 127.0)) as i8;
+        qsum += *qi as i32;
     }
-    (d, super::reduce::sum(x))
+    (d, d * qsum as f32)
 }
 
 /// Quantizes rows of `cols` values (cols % 32 == 0) into `out`.
@@ -53,7 +57,7 @@ mod tests {
         assert_eq!(q[3], -127);
         assert_eq!(q[7], 95); // 95.25
         assert_eq!(d, 4.0 / 127.0);
-        assert_eq!(s, -1.0);
+        assert_eq!(s, d * -32.0); // -127 + 95
         let (d, s) = quantize_block(&[0.0; 32], &mut q);
         assert_eq!((d, s), (0.0, 0.0));
         assert!(q.iter().all(|&v| v == 0));
