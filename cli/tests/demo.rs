@@ -44,8 +44,9 @@ fn the_demo_pays_honest_work_and_slashes_the_cheat() {
     // The default seed exercises both detection paths.
     assert!(jobs.iter().any(|j| j["provider"] == "lazy-cheat" && j["sampled"] == true));
     assert!(jobs.iter().any(|j| j["provider"] == "lazy-cheat" && j["challenged"] == true));
-    let france = &jobs[0];
-    assert!(france["answer"].as_str().unwrap().contains("Paris"), "SmolLM2 knows: {france}");
+    // llama.cpp's answer on the same file, too (engine/tests/smollm2.rs pins its token ids).
+    let sum = &jobs[0];
+    assert!(sum["answer"].as_str().unwrap().contains('4'), "SmolLM2 knows: {sum}");
 
     let providers = report["providers"].as_array().expect("providers");
     let cheat = providers.iter().find(|p| p["name"] == "lazy-cheat").expect("cheat");

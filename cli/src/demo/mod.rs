@@ -30,7 +30,7 @@ use report::{Balance, JobReport, ProviderReport};
 use world::World;
 
 const PROMPTS: [&str; 6] = [
-    "What is the capital of France?",
+    "What is 2+2?",
     "Name three primary colors.",
     "Write a haiku about the sea.",
     "What is 12 times 12?",
