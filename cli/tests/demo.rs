@@ -21,7 +21,7 @@ fn smollm2() -> Option<PathBuf> {
 fn the_demo_pays_honest_work_and_slashes_the_cheat() {
     let Some(model) = smollm2() else { return };
     let output = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["demo", "--max-tokens", "8", "--output", "json", "--model"])
+        .args(["demo", "--max-tokens", "12", "--output", "json", "--model"])
         .arg(&model)
         .output()
         .expect("run spotcheck demo");
