@@ -37,8 +37,14 @@ const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The checkout the tests run in. Read when the test runs (cargo sets
+/// CARGO_MANIFEST_DIR for it), not baked in when it was compiled: the
+/// launcher's target dir is shared by every checkout on the machine, and
+/// cargo reuses a test binary built from another clone's identical sources.
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("localnet/ sits in the repository").to_path_buf()
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf)
 }
 
 fn program_so() -> PathBuf {
