@@ -28,8 +28,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout it runs in: `cargo run` sets CARGO_MANIFEST_DIR when it runs
+/// the binary (the compile-time value would name the checkout it was built
+/// in, which a target dir moved or shared between clones gets wrong).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.parent().expect("xtask lives in the workspace root").to_path_buf()
 }
 
 fn idl(check: bool) -> Result<()> {
