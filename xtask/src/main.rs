@@ -7,7 +7,7 @@
 //! - `idl --check`: builds it the same way and fails if the committed copy
 //!   differs, so CI catches a program change without a refreshed IDL.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
