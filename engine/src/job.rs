@@ -197,6 +197,16 @@ impl Job<'_> {
         model.tokenizer()?.encode_chat(&[Message::new("user", self.prompt)])
     }
 
+    /// Rule 1, and whether the job can run at all: its model input, refused
+    /// (as [`Job::run`] would refuse it) when it is empty or does not fit the
+    /// model's context with the whole token budget, or the budget is zero.
+    /// What a provider checks before it claims a job.
+    pub fn check(&self, model: &Model) -> Result<Vec<u32>> {
+        let prompt = self.prompt_tokens(model)?;
+        crate::generate::check_request(model, &prompt, self.token_budget as usize)?;
+        Ok(prompt)
+    }
+
     /// Rule 1's prompt hash.
     pub fn prompt_hash(&self, model: &Model) -> Result<Hash> {
         Ok(commit::prompt_hash(&self.prompt_tokens(model)?))

@@ -43,6 +43,24 @@ fn model_input_is_the_prompt_as_one_chatml_user_message() {
 }
 
 #[test]
+fn a_job_that_cannot_run_is_refused_before_it_runs() {
+    let model = common::tiny(GgmlType::Q8_0);
+    let be = common::one_backend();
+    assert_eq!(job(&model).check(&model).unwrap(), job(&model).prompt_tokens(&model).unwrap());
+    let context = model.config().context_length;
+    let prompt = job(&model).prompt_tokens(&model).unwrap().len();
+    let fits = Job { token_budget: (context - prompt) as u32, ..job(&model) };
+    assert!(fits.check(&model).is_ok());
+    let over = Job { token_budget: (context - prompt + 1) as u32, ..job(&model) };
+    let err = over.check(&model).unwrap_err();
+    assert!(matches!(err, Error::ContextOverflow { .. }), "{err}");
+    assert!(matches!(over.run(&model, &be).unwrap_err(), Error::ContextOverflow { .. }), "run refuses it alike");
+    assert!(matches!(Job { token_budget: 0, ..job(&model) }.check(&model).unwrap_err(), Error::ZeroBudget));
+    let wrong = Job { model_id: [7; 32], ..job(&model) };
+    assert!(matches!(wrong.check(&model).unwrap_err(), Error::WrongModel { .. }));
+}
+
+#[test]
 fn every_check_refuses_a_model_other_than_the_jobs() {
     let model = common::tiny(GgmlType::Q8_0);
     let other = common::tiny(GgmlType::Q4_1);

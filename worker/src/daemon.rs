@@ -13,7 +13,6 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anchor_lang::prelude::Pubkey;
 use solana_signer::Signer;
@@ -37,7 +36,7 @@ use crate::error::{Result, WorkerError};
 use crate::http::{HttpState, router};
 use crate::inference::{Inference, RunOutput, RunRequest, ServedModel, check_job};
 use crate::metrics::Metrics;
-use crate::store::{JobRow, JobState, Outcome, Store, StoredOutput};
+use crate::store::{JobRow, JobState, Outcome, Store, StoredOutput, now_ms};
 
 /// Slots a signed transaction can still land after it was sent (a blockhash
 /// is valid for 150 blocks): a send in doubt is not repeated before this.
@@ -46,10 +45,6 @@ const BLOCKHASH_SLOTS: u64 = 152;
 /// The program's custom error code for `err` (Anchor numbers them from 6000).
 fn program_code(err: SpotcheckError) -> u32 {
     anchor_lang::error::ERROR_CODE_OFFSET + err as u32
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A started worker: models loaded and registered, device open, listening.
@@ -248,7 +243,7 @@ impl Worker {
                 },
                 _ = tick.tick() => {}
             }
-            daemon.crank(true).await;
+            daemon.crank().await;
         };
         if !daemon.in_hand.is_empty() {
             info!(jobs = daemon.in_hand.len(), "stopping: finishing the jobs in hand");
@@ -386,8 +381,8 @@ impl Daemon {
     }
 
     /// One pass: advance every job in hand, then claim what is due.
-    async fn crank(&mut self, claiming: bool) {
-        if let Err(err) = self.crank_inner(claiming).await {
+    async fn crank(&mut self) {
+        if let Err(err) = self.crank_inner().await {
             match err {
                 WorkerError::Chain(err) => self.chain_failed("crank", &err),
                 other => self.store_failed("crank", &other),
@@ -395,28 +390,26 @@ impl Daemon {
         }
     }
 
-    async fn crank_inner(&mut self, claiming: bool) -> Result<()> {
+    async fn crank_inner(&mut self) -> Result<()> {
         let slot = self.chain.slot().await?;
+        // Checked at start; a market is never closed, so absence is a node that lags.
+        let Some(market) = program_account::<Market>(&*self.chain, &self.config.market).await? else { return Ok(()) };
         let rows = self.store.active_jobs()?;
         if !rows.is_empty() {
             let addresses: Vec<Pubkey> = rows.iter().map(|row| row.job).collect();
             let accounts = self.chain.accounts(&addresses).await?;
-            let market: Option<Market> = program_account(&*self.chain, &self.config.market).await?;
             for (row, account) in rows.iter().zip(accounts) {
                 let job = account
                     .filter(|account| account.lamports > 0 && account.owner == self.chain.program_id())
                     .and_then(|account| spotcheck_client::decode_account::<Job>(&account.data).ok());
-                self.advance(row, job, slot, market.as_ref()).await?;
+                self.advance(row, job, slot, &market).await?;
             }
         }
-        if claiming {
-            self.claim_open(slot).await?;
-        }
-        Ok(())
+        self.claim_open(slot, &market).await
     }
 
     /// Moves one of this worker's jobs along, by what the chain says of it.
-    async fn advance(&mut self, row: &JobRow, job: Option<Job>, slot: u64, market: Option<&Market>) -> Result<()> {
+    async fn advance(&mut self, row: &JobRow, job: Option<Job>, slot: u64, market: &Market) -> Result<()> {
         let address = row.job;
         let in_doubt = row.doubt_slot.is_some_and(|doubt| slot <= doubt + BLOCKHASH_SLOTS);
         let Some(job) = job else {
@@ -468,17 +461,11 @@ impl Daemon {
             (JobState::Submitted, JobStatus::Attested) => {
                 if job.sample == SampleDraw::Pending && slot > job.sample_slot {
                     self.crank_tx(&address, "job_reveal_sample", ix::job_reveal_sample(&address)).await;
-                } else if self.settle_due(&job, slot)
-                    && let Some(market) = market
-                {
+                } else if self.settle_due(&job, slot) {
                     self.settle(&address, &job, market).await;
                 }
             }
-            (JobState::Submitted, JobStatus::Verified) => {
-                if let Some(market) = market {
-                    self.settle(&address, &job, market).await;
-                }
-            }
+            (JobState::Submitted, JobStatus::Verified) => self.settle(&address, &job, market).await,
             _ => {}
         }
         Ok(())
@@ -615,7 +602,7 @@ impl Daemon {
     }
 
     /// Claims open jobs it can serve, oldest first, up to `max_in_flight`.
-    async fn claim_open(&mut self, slot: u64) -> Result<()> {
+    async fn claim_open(&mut self, slot: u64, market: &Market) -> Result<()> {
         let rows = self.store.active_jobs()?;
         let mut in_flight = rows
             .iter()
@@ -624,7 +611,6 @@ impl Daemon {
         if in_flight >= self.config.max_in_flight {
             return Ok(());
         }
-        let Some(market) = program_account::<Market>(&*self.chain, &self.config.market).await? else { return Ok(()) };
         let Some(provider) = program_account::<Provider>(&*self.chain, &self.config.provider).await? else {
             return Ok(());
         };
@@ -716,7 +702,3 @@ impl Daemon {
         Ok(())
     }
 }
-
-/// How long a graceful stop may take is up to the job in hand; this is
-/// what the binary waits for a second signal before it exits anyway.
-pub const FORCED_EXIT_AFTER: Duration = Duration::from_secs(60);

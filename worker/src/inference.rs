@@ -13,9 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use spotcheck_engine::{
-    Backend, DeviceChoice, DeviceOptions, GenerateParams, Hash, Job, Model, commit, generate, model::model_id,
-};
+use spotcheck_engine::{Backend, DeviceChoice, DeviceOptions, GenerateParams, Hash, Job, Model, commit, generate};
 use tokio::sync::oneshot;
 
 use crate::config::Cheat;
@@ -135,22 +133,11 @@ impl Inference {
     }
 }
 
-/// Rule 1 of the job protocol, checked before claiming: the prompt renders
+/// Checked before claiming (the engine's [`Job::check`]): the prompt renders
 /// to model input that fits the context with the whole budget.
 pub fn check_job(model: &Model, prompt: &str, token_budget: u32) -> Result<usize, String> {
     let job = Job { model_id: model.id, prompt, token_budget };
-    let tokens = job.prompt_tokens(model).map_err(|err| format!("the prompt cannot be tokenized: {err}"))?;
-    let context = model.config().context_length;
-    if tokens.len() + token_budget as usize > context {
-        return Err(format!(
-            "the prompt ({} tokens) plus the budget ({token_budget}) exceeds the model's context of {context}",
-            tokens.len()
-        ));
-    }
-    if token_budget == 0 {
-        return Err("the token budget is zero".into());
-    }
-    Ok(tokens.len())
+    job.check(model).map(|tokens| tokens.len()).map_err(|err| format!("the job cannot run on this model: {err}"))
 }
 
 fn run(
@@ -208,9 +195,4 @@ fn run(
         trace_leaves: generation.trace.leaves,
         elapsed: started.elapsed(),
     })
-}
-
-/// The model id of a file: its SHA-256, as `Model::load` computes it.
-pub fn file_model_id(bytes: &[u8]) -> Hash {
-    model_id(bytes)
 }

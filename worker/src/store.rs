@@ -65,11 +65,6 @@ impl JobState {
             _ => return None,
         })
     }
-
-    /// Still to be acted on or followed.
-    pub fn is_active(self) -> bool {
-        matches!(self, JobState::Claiming | JobState::Claimed | JobState::Submitting | JobState::Submitted)
-    }
 }
 
 /// How a job ended, from its closing event.
@@ -152,11 +147,13 @@ CREATE INDEX IF NOT EXISTS outputs_by_job ON outputs (job);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-fn hash_from_hex(text: &str) -> Option<Hash> {
+/// A 64-character hex hash, as the HTTP paths and the database carry them.
+pub fn parse_hash(text: &str) -> Option<Hash> {
     if text.len() != 64 {
         return None;
     }
@@ -165,11 +162,6 @@ fn hash_from_hex(text: &str) -> Option<Hash> {
         *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
-}
-
-/// A 64-character hex hash, as the HTTP paths and the database carry them.
-pub fn parse_hash(text: &str) -> Option<Hash> {
-    hash_from_hex(text)
 }
 
 fn u32s_to_blob(values: &[u32]) -> Vec<u8> {
@@ -316,10 +308,6 @@ impl Store {
         self.jobs_where("state IN ('claiming', 'claimed', 'submitting', 'submitted')")
     }
 
-    pub fn all_jobs(&self) -> Result<Vec<JobRow>> {
-        self.jobs_where("1")
-    }
-
     fn jobs_where(&self, condition: &str) -> Result<Vec<JobRow>> {
         let conn = self.conn();
         let sql = format!(
@@ -372,8 +360,7 @@ impl Store {
         );
         self.conn()
             .query_row(&sql, params![key], |row| {
-                let hash =
-                    |i: usize| -> rusqlite::Result<Option<Hash>> { Ok(hash_from_hex(&row.get::<_, String>(i)?)) };
+                let hash = |i: usize| -> rusqlite::Result<Option<Hash>> { Ok(parse_hash(&row.get::<_, String>(i)?)) };
                 let leaves: Vec<u8> = row.get(7)?;
                 let trace_leaves = leaves
                     .chunks_exact(32)
@@ -426,7 +413,7 @@ impl Store {
 fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<JobRow>> {
     let (Ok(job), Some(model_id), Some(state)) = (
         Pubkey::from_str(&row.get::<_, String>(0)?),
-        hash_from_hex(&row.get::<_, String>(1)?),
+        parse_hash(&row.get::<_, String>(1)?),
         JobState::parse(&row.get::<_, String>(2)?),
     ) else {
         // A row this version cannot read is skipped, not fatal.

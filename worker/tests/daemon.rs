@@ -108,7 +108,7 @@ fn claims_generates_serves_submits_and_settles() {
     running.stop().unwrap();
 
     // The database recorded the outcome, and outputs stay served after a restart.
-    let store = spotcheck_worker::Store::open(&world.config("data").database_path()).unwrap();
+    let store = world.store("data");
     let row = store.job(&job).unwrap().unwrap();
     assert_eq!(row.outcome.as_deref(), Some(Outcome::Settled.as_str()));
     drop(store);
@@ -267,13 +267,7 @@ fn each_cheating_mode_commits_to_what_it_claims() {
 fn a_lost_race_is_counted_and_left_alone() {
     let world = World::new(params(), STAKE);
     let (rival_worker, rival) = world.rival();
-    let racing = Arc::new(RivalChain {
-        inner: world.chain.clone(),
-        market: world.market,
-        rival_worker,
-        rival,
-        raced: std::sync::atomic::AtomicBool::new(false),
-    });
+    let racing = Arc::new(HookedChain::racing(world.chain.clone(), world.market, rival_worker, rival));
     let running = Running::start(world.config("data"), racing).unwrap();
     let job = world.submit(PROMPT, 16);
     wait_until("the lost race counted", WAIT, || metric(&running, "jobs_lost") == 1.0);
@@ -285,13 +279,9 @@ fn a_lost_race_is_counted_and_left_alone() {
     // (The metric follows the confirmation the daemon reads after the chain has the result.)
     wait_until("the submission counted", WAIT, || metric(&running, "jobs_submitted") == 1.0);
     assert_eq!(metric(&running, "jobs_claimed"), 1.0);
-    let store = running_store(&world);
+    let store = world.store("data");
     assert!(store.job(&job).unwrap().is_none(), "a claim that did not land is forgotten");
     running.stop().unwrap();
-}
-
-fn running_store(world: &World) -> spotcheck_worker::Store {
-    spotcheck_worker::Store::open(&world.config("data").database_path()).unwrap()
 }
 
 /// A database that cannot grow (as on a full disk): the output cannot be

@@ -22,8 +22,7 @@ fn killed_then_restarted(discriminator: &'static [u8], at: HangAt) {
     let world = World::new(params(), STAKE);
     let total = world.total_tokens();
     let hung = Arc::new(AtomicBool::new(false));
-    let hanging: Arc<dyn Chain> =
-        Arc::new(HangingChain { inner: world.chain.clone(), discriminator, at, hung: hung.clone() });
+    let hanging: Arc<dyn Chain> = Arc::new(HookedChain::hanging(world.chain.clone(), discriminator, at, hung.clone()));
     let first = Running::start(world.config("data"), hanging).unwrap();
     let job = world.submit(PROMPT, 16);
     wait_until("the daemon to reach the kill point", WAIT, || hung.load(Ordering::SeqCst));
@@ -82,7 +81,7 @@ fn killed_then_restarted_late(discriminator: &'static [u8]) {
     let total = world.total_tokens();
     let hung = Arc::new(AtomicBool::new(false));
     let hanging: Arc<dyn Chain> =
-        Arc::new(HangingChain { inner: world.chain.clone(), discriminator, at: HangAt::After, hung: hung.clone() });
+        Arc::new(HookedChain::hanging(world.chain.clone(), discriminator, HangAt::After, hung.clone()));
     let first = Running::start(world.config("data"), hanging).unwrap();
     let job = world.submit(PROMPT, 16);
     wait_until("the result", WAIT, || world.job(&job).is_some_and(|j| j.status == JobStatus::Submitted));
@@ -93,15 +92,11 @@ fn killed_then_restarted_late(discriminator: &'static [u8]) {
     assert!(world.job(&job).is_none(), "the settlement landed before the kill");
 
     let second = Running::start(world.config("data"), Arc::new(world.chain.clone())).unwrap();
-    let store = second_store(&world);
+    let store = world.store("data");
     wait_until("the outcome recorded after the restart", WAIT, || {
         store.job(&job).unwrap().is_some_and(|row| row.outcome.as_deref() == Some("settled"))
     });
     second.stop().unwrap();
     assert_eq!(world.count_events::<JobSettled>(&job, |e| e.job), 1);
     assert_eq!(world.total_tokens(), total);
-}
-
-fn second_store(world: &World) -> spotcheck_worker::Store {
-    spotcheck_worker::Store::open(&world.config("data").database_path()).unwrap()
 }

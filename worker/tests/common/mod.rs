@@ -216,6 +216,11 @@ impl World {
         ]
     }
 
+    /// The database of the daemon run with `config(data)`.
+    pub fn store(&self, data: &str) -> spotcheck_worker::Store {
+        ok(spotcheck_worker::Store::open(&self.config(data).database_path()), "open the database")
+    }
+
     pub fn total_tokens(&self) -> u64 {
         self.chain.lock().balances(&self.token_accounts()).iter().sum()
     }
@@ -309,17 +314,55 @@ pub enum HangAt {
     After,
 }
 
-/// The embedded chain, except that a send of the instruction with
-/// `discriminator` hangs forever (before or after executing it), and says so.
-pub struct HangingChain {
+/// What a [`HookedChain`] does around one send: called with the send's
+/// instructions before it executes and after; `true` hangs the send there.
+pub type SendHook = Box<dyn Fn(&SharedLocalChain, &[Instruction], HangAt) -> bool + Send + Sync>;
+
+/// The embedded chain, with a hook around each send: to hang it (and kill
+/// the daemon there), or to let a rival act just before it.
+pub struct HookedChain {
     pub inner: SharedLocalChain,
-    pub discriminator: &'static [u8],
-    pub at: HangAt,
-    pub hung: Arc<AtomicBool>,
+    pub hook: SendHook,
+}
+
+impl HookedChain {
+    /// A send of the instruction with `discriminator` hangs forever,
+    /// before or after executing it, and sets `hung`.
+    pub fn hanging(inner: SharedLocalChain, discriminator: &'static [u8], at: HangAt, hung: Arc<AtomicBool>) -> Self {
+        let hook: SendHook = Box::new(move |_, instructions, phase| {
+            let hang = phase == at && instructions.iter().any(|i| i.data.starts_with(discriminator));
+            if hang {
+                hung.store(true, Ordering::SeqCst);
+            }
+            hang
+        });
+        HookedChain { inner, hook }
+    }
+
+    /// Just before the daemon's first claim goes through, `rival` (a
+    /// provider's account, with its worker key) claims the same job: a lost race.
+    pub fn racing(inner: SharedLocalChain, market: Pubkey, rival_worker: Keypair, rival: Pubkey) -> Self {
+        use anchor_lang::Discriminator;
+        let raced = AtomicBool::new(false);
+        let hook: SendHook = Box::new(move |chain, instructions, phase| {
+            let claim =
+                instructions.iter().find(|i| i.data.starts_with(spotcheck::instruction::JobClaim::DISCRIMINATOR));
+            if let Some(claim) = claim
+                && phase == HangAt::Before
+                && !raced.swap(true, Ordering::SeqCst)
+            {
+                let job = claim.accounts[3].pubkey;
+                let first = ix::job_claim(&rival_worker.pubkey(), &market, &rival, &job);
+                chain.lock().send("job_claim", &[first], &[&rival_worker]).unwrap();
+            }
+            false
+        });
+        HookedChain { inner, hook }
+    }
 }
 
 #[async_trait]
-impl Chain for HangingChain {
+impl Chain for HookedChain {
     fn cluster(&self) -> String {
         self.inner.cluster()
     }
@@ -327,14 +370,11 @@ impl Chain for HangingChain {
         self.inner.program_id()
     }
     async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Confirmed, ChainError> {
-        let matches = instructions.iter().any(|i| i.data.starts_with(self.discriminator));
-        if matches && self.at == HangAt::Before {
-            self.hung.store(true, Ordering::SeqCst);
+        if (self.hook)(&self.inner, instructions, HangAt::Before) {
             std::future::pending::<()>().await;
         }
         let result = self.inner.send(instructions, signers).await;
-        if matches && self.at == HangAt::After {
-            self.hung.store(true, Ordering::SeqCst);
+        if (self.hook)(&self.inner, instructions, HangAt::After) {
             std::future::pending::<()>().await;
         }
         result
@@ -384,58 +424,5 @@ impl World {
             )
             .unwrap();
         (worker, pda::provider(&self.market, &stake_wallet.pubkey()))
-    }
-}
-
-/// The embedded chain, except that just before the daemon's first claim
-/// goes through, a rival provider claims the same job (a lost race).
-pub struct RivalChain {
-    pub inner: SharedLocalChain,
-    pub market: Pubkey,
-    pub rival_worker: Keypair,
-    pub rival: Pubkey,
-    pub raced: AtomicBool,
-}
-
-#[async_trait]
-impl Chain for RivalChain {
-    fn cluster(&self) -> String {
-        self.inner.cluster()
-    }
-    fn program_id(&self) -> Pubkey {
-        self.inner.program_id()
-    }
-    async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Confirmed, ChainError> {
-        use anchor_lang::Discriminator;
-        if let Some(claim) =
-            instructions.iter().find(|i| i.data.starts_with(spotcheck::instruction::JobClaim::DISCRIMINATOR))
-            && !self.raced.swap(true, Ordering::SeqCst)
-        {
-            let job = claim.accounts[3].pubkey;
-            let first = ix::job_claim(&self.rival_worker.pubkey(), &self.market, &self.rival, &job);
-            self.inner.lock().send("job_claim", &[first], &[&self.rival_worker]).unwrap();
-        }
-        self.inner.send(instructions, signers).await
-    }
-    async fn account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
-        self.inner.account(address).await
-    }
-    async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ChainError> {
-        self.inner.accounts(addresses).await
-    }
-    async fn program_accounts(&self, filters: &[AccountFilter]) -> Result<Vec<(Pubkey, Account)>, ChainError> {
-        self.inner.program_accounts(filters).await
-    }
-    async fn slot(&self) -> Result<u64, ChainError> {
-        self.inner.slot().await
-    }
-    async fn latest_cursor(&self) -> Result<Option<EventCursor>, ChainError> {
-        self.inner.latest_cursor().await
-    }
-    async fn events_after(&self, cursor: Option<&EventCursor>, max: usize) -> Result<EventPage, ChainError> {
-        self.inner.events_after(cursor, max).await
-    }
-    async fn wakeups(&self) -> Result<Wakeups, ChainError> {
-        self.inner.wakeups().await
     }
 }
