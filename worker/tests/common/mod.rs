@@ -1,9 +1,11 @@
 //! A market on the embedded chain for the worker daemon: three oracles
 //! (quorum 2), a staked provider whose worker key the daemon runs with, the
-//! tiny generated model registered, and a funded client. The daemon runs in
-//! a runtime of its own, so a test can kill it (drop the runtime: every task
-//! stops at its next await, as a kill -9 would stop the process) and start
-//! it again on the same data directory.
+//! tiny generated model registered, a funded client and a funded
+//! challenger. The daemon runs in a runtime of its own, so a test can kill
+//! it (drop the runtime: every task stops at its next await, as a kill -9
+//! would stop the process) and start it again on the same data directory.
+//! The oracle daemon's tests (`oracle/tests`) use this module too, with the
+//! real worker as their provider.
 #![allow(dead_code)]
 
 use std::cell::Cell;
@@ -64,6 +66,8 @@ pub struct World {
     pub stake_source: Pubkey,
     pub client: Keypair,
     pub client_token: Pubkey,
+    pub challenger: Keypair,
+    pub challenger_token: Pubkey,
     pub model_path: PathBuf,
     pub model_id: [u8; 32],
     nonce: Cell<u64>,
@@ -134,6 +138,9 @@ impl World {
         let payout = ok(chain.create_token_account(mint, &stake_wallet.pubkey()), "payout");
         let client = ok(chain.wallet(), "client");
         let client_token = ok(chain.funded_token_account(mint, &client.pubkey(), CLIENT_FUNDS), "client tokens");
+        let challenger = ok(chain.wallet(), "challenger");
+        let challenger_token =
+            ok(chain.funded_token_account(mint, &challenger.pubkey(), CLIENT_FUNDS), "challenger tokens");
         World {
             chain: SharedLocalChain::new(chain),
             dir,
@@ -148,6 +155,8 @@ impl World {
             stake_source,
             client,
             client_token,
+            challenger,
+            challenger_token,
             model_path,
             model_id,
             nonce: Cell::new(0),
@@ -205,15 +214,52 @@ impl World {
         }
     }
 
-    /// Every token account in play (one mint): vaults, wallets, payout.
+    /// Every token account in play (one mint): vaults, wallets, payout, and
+    /// the parties' associated token accounts (where an oracle's cranks pay).
     pub fn token_accounts(&self) -> Vec<Pubkey> {
-        vec![
+        let mut accounts = vec![
             pda::stake_vault(&self.market),
             pda::escrow_vault(&self.market),
             self.stake_source,
             self.payout,
             self.client_token,
-        ]
+            self.challenger_token,
+        ];
+        for owner in [self.client.pubkey(), self.stake_wallet.pubkey(), self.challenger.pubkey()] {
+            accounts.push(self.associated(&owner));
+        }
+        accounts
+    }
+
+    /// `owner`'s associated token account of the market's (one) mint.
+    pub fn associated(&self, owner: &Pubkey) -> Pubkey {
+        anchor_spl::associated_token::get_associated_token_address_with_program_id(
+            owner,
+            &self.keys.payment_mint,
+            &self.keys.payment_token_program,
+        )
+    }
+
+    pub fn balance(&self, account: &Pubkey) -> u64 {
+        self.chain.lock().balance(account)
+    }
+
+    /// Points the provider's on-chain endpoint at `url` (the running worker's address).
+    pub fn set_endpoint(&self, url: &str) {
+        let set = ix::provider_set_endpoint(&self.stake_wallet.pubkey(), &self.market, url);
+        self.chain
+            .lock()
+            .send("provider_set_endpoint", &[set], &[&self.stake_wallet])
+            .unwrap_or_else(|f| panic!("provider_set_endpoint: {:?}", f.meta.logs));
+    }
+
+    /// The challenger challenges `job` (posting the market's bond).
+    pub fn challenge(&self, job: &Pubkey) {
+        let challenge = ix::job_challenge(&self.challenger.pubkey(), &self.keys, job, &self.challenger_token);
+        self.chain
+            .lock()
+            .send("job_challenge", &[challenge], &[&self.challenger])
+            .unwrap_or_else(|f| panic!("job_challenge: {:?}", f.meta.logs));
     }
 
     /// The database of the daemon run with `config(data)`.
@@ -246,25 +292,41 @@ pub fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> 
     }
 }
 
-/// A daemon running in its own runtime.
-pub struct Running {
+/// A daemon running in its own runtime: the worker's (`Running::start`),
+/// or any other whose `run` ends with an `E` (`Running::launch`).
+pub struct Running<E = spotcheck_worker::WorkerError> {
     pub runtime: Option<tokio::runtime::Runtime>,
     pub shutdown: CancellationToken,
     pub addr: std::net::SocketAddr,
-    pub handle: Option<tokio::task::JoinHandle<spotcheck_worker::Result<()>>>,
+    pub handle: Option<tokio::task::JoinHandle<Result<(), E>>>,
 }
 
 impl Running {
     pub fn start(config: Config, chain: Arc<dyn Chain>) -> spotcheck_worker::Result<Running> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = Running::<spotcheck_worker::WorkerError>::runtime();
         let worker = runtime.block_on(Worker::start(config, chain))?;
         let addr = worker.local_addr();
-        let shutdown = CancellationToken::new();
-        let handle = runtime.spawn(worker.run(shutdown.clone()));
-        Ok(Running { runtime: Some(runtime), shutdown, addr, handle: Some(handle) })
+        Ok(Running::launch(runtime, addr, |shutdown| worker.run(shutdown)))
+    }
+}
+
+impl<E: Send + 'static> Running<E> {
+    pub fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
     }
 
-    /// GET `path` on the output server: (status, JSON body).
+    /// Runs `run(shutdown)` on `runtime`; `addr` is where the daemon listens.
+    pub fn launch<F, Fut>(runtime: tokio::runtime::Runtime, addr: std::net::SocketAddr, run: F) -> Self
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let shutdown = CancellationToken::new();
+        let handle = runtime.spawn(run(shutdown.clone()));
+        Running { runtime: Some(runtime), shutdown, addr, handle: Some(handle) }
+    }
+
+    /// GET `path` on the daemon's server: (status, JSON body).
     pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
         let url = format!("http://{}{path}", self.addr);
         self.runtime.as_ref().unwrap().block_on(async move {
@@ -288,7 +350,7 @@ impl Running {
     }
 
     /// Stops it gracefully and returns what `run` returned.
-    pub fn stop(mut self) -> spotcheck_worker::Result<()> {
+    pub fn stop(mut self) -> Result<(), E> {
         self.shutdown.cancel();
         let runtime = self.runtime.take().unwrap();
         let result = runtime.block_on(self.handle.take().unwrap()).unwrap();
@@ -297,7 +359,7 @@ impl Running {
     }
 }
 
-impl Drop for Running {
+impl<E> Drop for Running<E> {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
@@ -318,11 +380,16 @@ pub enum HangAt {
 /// instructions before it executes and after; `true` hangs the send there.
 pub type SendHook = Box<dyn Fn(&SharedLocalChain, &[Instruction], HangAt) -> bool + Send + Sync>;
 
+/// Rewrites a send's instructions; given the fee payer (the sender's key).
+pub type RewriteHook = Box<dyn Fn(&[Instruction], &Pubkey) -> Vec<Instruction> + Send + Sync>;
+
 /// The embedded chain, with a hook around each send: to hang it (and kill
-/// the daemon there), or to let a rival act just before it.
+/// the daemon there), to let a rival act just before it, or to rewrite
+/// what a sender sends (a lying oracle).
 pub struct HookedChain {
     pub inner: SharedLocalChain,
     pub hook: SendHook,
+    pub rewrite: Option<RewriteHook>,
 }
 
 impl HookedChain {
@@ -336,7 +403,7 @@ impl HookedChain {
             }
             hang
         });
-        HookedChain { inner, hook }
+        HookedChain { inner, hook, rewrite: None }
     }
 
     /// Just before the daemon's first claim goes through, `rival` (a
@@ -357,7 +424,28 @@ impl HookedChain {
             }
             false
         });
-        HookedChain { inner, hook }
+        HookedChain { inner, hook, rewrite: None }
+    }
+
+    /// Every vote `liar` sends (`job_attest`, `job_post_verdict`) says the
+    /// opposite of what it decided: an oracle that always lies.
+    pub fn lying(inner: SharedLocalChain, liar: Pubkey) -> Self {
+        use anchor_lang::Discriminator;
+        let rewrite: RewriteHook = Box::new(move |instructions, payer| {
+            let mut out = instructions.to_vec();
+            if *payer == liar {
+                for instruction in &mut out {
+                    let vote = instruction.data.starts_with(spotcheck::instruction::JobAttest::DISCRIMINATOR)
+                        || instruction.data.starts_with(spotcheck::instruction::JobPostVerdict::DISCRIMINATOR);
+                    // The vote is the bool right after the 8-byte discriminator.
+                    if vote && let Some(byte) = instruction.data.get_mut(8) {
+                        *byte ^= 1;
+                    }
+                }
+            }
+            out
+        });
+        HookedChain { inner, hook: Box::new(|_, _, _| false), rewrite: Some(rewrite) }
     }
 }
 
@@ -370,6 +458,11 @@ impl Chain for HookedChain {
         self.inner.program_id()
     }
     async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Confirmed, ChainError> {
+        let rewritten = match (&self.rewrite, signers.first()) {
+            (Some(rewrite), Some(payer)) => rewrite(instructions, &payer.pubkey()),
+            _ => instructions.to_vec(),
+        };
+        let instructions = &rewritten[..];
         if (self.hook)(&self.inner, instructions, HangAt::Before) {
             std::future::pending::<()>().await;
         }

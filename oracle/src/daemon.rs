@@ -1,0 +1,911 @@
+//! The oracle's loop, after Jito's keepers: read the market's jobs, act on
+//! what is due, log and carry on. Events only say when to look; every
+//! decision is taken on accounts read back from the chain.
+//!
+//! For each job, by its status on the chain:
+//!
+//! | status | what this oracle does |
+//! |---|---|
+//! | claimed, past its result deadline | cranks `job_expire` |
+//! | submitted | fetches the output from the provider's endpoint; votes `job_attest` complete when it hashes to the commitment, withheld when it still cannot be had `withhold_margin_slots` before the deadline; past the deadline cranks `job_unwind` |
+//! | withheld | cranks `job_expire` |
+//! | attested, draw pending | cranks `job_reveal_sample` once the sample slot has passed |
+//! | attested, sampled or challenged | re-executes the output (mirrored at attestation) and votes `job_post_verdict`; past the verdict deadline cranks `job_unwind` |
+//! | attested, skipped, window over | cranks `job_settle` |
+//! | verified / rejected | cranks `job_settle` / `job_slash` |
+//!
+//! A vote is decided once, written to the database, then sent: after a
+//! restart the same decision is sent again if the chain does not hold it,
+//! and nothing is sent while an earlier send may still land (its blockhash
+//! valid). Before deciding, the oracle reads its own bit in the job's vote
+//! masks: a vote the chain holds is never sent again (the program would
+//! refuse it anyway). Cranks are permissionless and idempotent on-chain: a
+//! duplicate fails simulation and costs nothing. Payouts go to the parties'
+//! associated token accounts, created in the same transaction when missing
+//! (the oracle pays their rent), so no party can block a crank by having none.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use solana_signer::Signer;
+use spotcheck::error::SpotcheckError;
+use spotcheck::state::{Job, JobStatus, Market, Model as ModelAccount, Provider, SampleDraw};
+use spotcheck_client::chain::filters::{self, program_account};
+use spotcheck_client::chain::{Chain, ChainError, EventFeed, EventPage, FeedItem};
+use spotcheck_client::instructions::{self as ix, JobKeys, JobRecipients, MarketKeys};
+use spotcheck_client::pda;
+use spotcheck_engine::commit::hex;
+use spotcheck_engine::{Completion, Hash, Model};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, error, info, warn};
+
+use crate::config::Config;
+use crate::error::{OracleError, Result};
+use crate::fetch::Fetcher;
+use crate::http::{HttpState, router};
+use crate::metrics::Metrics;
+use crate::store::{EvidenceRow, MirroredOutput, Round, Store, VoteRow, VoteState};
+use crate::verifier::{JudgedModel, ReExecuted, ReExecution, Verifier};
+
+/// Slots a signed transaction can still land after it was sent (a blockhash
+/// is valid for 150 blocks): a vote in doubt is not sent again before this.
+const BLOCKHASH_SLOTS: u64 = 152;
+
+/// A crank that failed is not tried again for this long (someone else may
+/// have cranked; a missing account will still be missing).
+const CRANK_RETRY: Duration = Duration::from_secs(2);
+
+/// The program's custom error code for `err` (Anchor numbers them from 6000).
+fn program_code(err: SpotcheckError) -> u32 {
+    anchor_lang::error::ERROR_CODE_OFFSET + err as u32
+}
+
+/// Whether the chain holds this oracle's vote in the job's current round.
+fn has_voted(job: &Job, market: &Market, index: usize) -> bool {
+    job.votes.oracle_set_version == market.oracle_set_version && ((job.votes.yes | job.votes.no) >> index) & 1 == 1
+}
+
+/// The associated token account of (owner, mint), and the instruction that
+/// creates it if it does not exist (the ATA program's `CreateIdempotent`,
+/// instruction 1, paid by `payer`).
+fn associated_account(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> (Pubkey, Instruction) {
+    let address =
+        anchor_spl::associated_token::get_associated_token_address_with_program_id(owner, mint, token_program);
+    let create = Instruction {
+        program_id: anchor_spl::associated_token::ID,
+        accounts: vec![
+            AccountMeta::new(*payer, true),
+            AccountMeta::new(address, false),
+            AccountMeta::new_readonly(*owner, false),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new_readonly(anchor_lang::solana_program::system_program::ID, false),
+            AccountMeta::new_readonly(*token_program, false),
+        ],
+        data: vec![1],
+    };
+    (address, create)
+}
+
+/// What a fetch of a job's output found.
+enum Fetched {
+    /// The committed output: tokens that hash to the commitment.
+    Complete(MirroredOutput),
+    /// Nothing usable; `kind` labels the metric.
+    Failed { kind: &'static str, reason: String },
+}
+
+/// A re-execution's result: the job, the oracle-set version it was judged for.
+type Judged = (Pubkey, u32, Result<ReExecuted, String>);
+
+/// A job's last failed fetch: why, and the slot it was tried at.
+struct NotServed {
+    reason: String,
+    slot: u64,
+    retries: u32,
+    next: Instant,
+}
+
+/// A started oracle: models loaded, device open, listening.
+pub struct Oracle {
+    config: Config,
+    chain: Arc<dyn Chain>,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    models: HashMap<Hash, Arc<Model>>,
+    verifier: Verifier,
+    fetcher: Fetcher,
+    listener: tokio::net::TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl Oracle {
+    /// Opens the database, checks the market and that the key is one of
+    /// its oracles, loads the models, opens the device and binds the
+    /// server. Nothing is sent.
+    pub async fn start(config: Config, chain: Arc<dyn Chain>) -> Result<Self> {
+        let store = Arc::new(Store::open_capped(&config.database_path(), config.max_database_pages)?);
+        let market: Market = program_account(&*chain, &config.market)
+            .await?
+            .ok_or_else(|| OracleError::MarketNotFound { market: config.market, cluster: chain.cluster() })?;
+        let key = config.oracle.pubkey();
+        if !market.oracles.contains(&key) {
+            let set = market.oracles.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+            return Err(OracleError::NotAnOracle { key, market: config.market, set });
+        }
+        let paths = config.models.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || paths.into_iter().map(JudgedModel::load).collect::<Result<Vec<_>>>())
+                .await
+                .map_err(|err| OracleError::Config(format!("loading the models failed: {err}")))??;
+        for model in &loaded {
+            let registered =
+                program_account::<ModelAccount>(&*chain, &pda::model(&config.market, &model.model.id)).await?.is_some();
+            let id = hex(&model.model.id);
+            if registered {
+                info!(model = %id, path = %model.path.display(), "judging model");
+            } else {
+                warn!(model = %id, path = %model.path.display(), "judging model (not registered in this market yet)");
+            }
+        }
+        if loaded.is_empty() {
+            warn!("no model loaded: this oracle cranks but votes on no job (give --model to attest and verify)");
+        }
+        let models: Vec<Arc<Model>> = loaded.iter().map(|m| m.model.clone()).collect();
+        let (device, threads, for_thread) = (config.device, config.threads, models.clone());
+        let verifier = tokio::task::spawn_blocking(move || Verifier::start(&for_thread, device, threads))
+            .await
+            .map_err(|err| OracleError::Config(format!("opening the device failed: {err}")))??;
+        let fetcher = Fetcher::new(config.fetch)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|err| OracleError::Listen { addr: config.listen.to_string(), reason: err.to_string() })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|err| OracleError::Listen { addr: config.listen.to_string(), reason: err.to_string() })?;
+        info!(oracle = %key, market = %config.market, listen = %local_addr, device = %verifier.device_name, "oracle started");
+        Ok(Oracle {
+            models: models.into_iter().map(|m| (m.id, m)).collect(),
+            config,
+            chain,
+            store,
+            metrics: Arc::new(Metrics::new()),
+            verifier,
+            fetcher,
+            listener,
+            local_addr,
+        })
+    }
+
+    /// Where the evidence and mirror server listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// Runs until `shutdown`. A re-execution in progress is dropped: its
+    /// vote was not decided, and a restart re-executes (the same bits).
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let tracker = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let app = router(HttpState {
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+            oracle: self.config.oracle.pubkey().to_string(),
+            device: self.verifier.device_name.clone(),
+        });
+        let listener = self.listener;
+        let http_stop = stop.clone();
+        tracker.spawn(async move {
+            if let Err(err) = axum::serve(listener, app).with_graceful_shutdown(http_stop.cancelled_owned()).await {
+                error!("the evidence server stopped: {err}");
+            }
+        });
+
+        let cursor = match self.store.cursor()? {
+            Some(cursor) => Some(cursor),
+            // A first start follows from now: each crank reads every live job anyway.
+            None => self.chain.latest_cursor().await?,
+        };
+        let (feed_tx, mut feed_rx) = mpsc::channel::<Result<FeedItem, ChainError>>(16);
+        let mut feed = EventFeed::new(self.chain.clone(), cursor, self.config.feed);
+        let feed_stop = stop.clone();
+        tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    () = feed_stop.cancelled() => break,
+                    item = feed.next() => if feed_tx.send(item).await.is_err() { break },
+                }
+            }
+        });
+
+        let (fetched_tx, mut fetched_rx) = mpsc::unbounded_channel();
+        let (judged_tx, mut judged_rx) = mpsc::unbounded_channel();
+        let mut daemon = Daemon {
+            config: self.config,
+            chain: self.chain,
+            store: self.store,
+            metrics: self.metrics,
+            models: self.models,
+            verifier: self.verifier,
+            fetcher: self.fetcher,
+            tracker: tracker.clone(),
+            fetching: HashSet::new(),
+            not_served: HashMap::new(),
+            judging: HashSet::new(),
+            unjudgeable: HashSet::new(),
+            crank_after: HashMap::new(),
+            seen: HashSet::new(),
+            warned: HashSet::new(),
+            fetched_tx,
+            judged_tx,
+        };
+        let mut tick = tokio::time::interval(daemon.config.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let result = loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break Ok(()),
+                Some((job, slot, fetched)) = fetched_rx.recv() => daemon.fetched(job, slot, fetched),
+                Some((job, version, judged)) = judged_rx.recv() => daemon.judged(job, version, judged),
+                item = feed_rx.recv() => match item {
+                    Some(Ok(FeedItem::Events(page))) => daemon.on_events(&page),
+                    Some(Ok(FeedItem::Rescan)) => {}
+                    Some(Err(err)) => {
+                        daemon.metrics.rpc_error(&err);
+                        if !err.is_retryable() {
+                            break Err(OracleError::Chain(err));
+                        }
+                        warn!("event feed: {err}");
+                    }
+                    None => break Ok(()),
+                },
+                _ = tick.tick() => {}
+            }
+            daemon.crank().await;
+        };
+        stop.cancel();
+        tracker.close();
+        // Fetches end within their timeout; a re-execution is not waited for.
+        let _ = tokio::time::timeout(daemon.config.fetch.timeout + Duration::from_secs(1), tracker.wait()).await;
+        info!("oracle stopped");
+        result
+    }
+}
+
+/// Starts an oracle and runs it until `shutdown` (mini-redis's `run`).
+pub async fn run(config: Config, chain: Arc<dyn Chain>, shutdown: CancellationToken) -> Result<()> {
+    Oracle::start(config, chain).await?.run(shutdown).await
+}
+
+struct Daemon {
+    config: Config,
+    chain: Arc<dyn Chain>,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    models: HashMap<Hash, Arc<Model>>,
+    verifier: Verifier,
+    fetcher: Fetcher,
+    tracker: TaskTracker,
+    /// Jobs whose output is being fetched now.
+    fetching: HashSet<Pubkey>,
+    /// Jobs whose output could not be had yet, and when to try again.
+    not_served: HashMap<Pubkey, NotServed>,
+    /// Jobs being re-executed now.
+    judging: HashSet<Pubkey>,
+    /// Jobs whose re-execution failed (the same bits fail the same way): no vote.
+    unjudgeable: HashSet<Pubkey>,
+    /// Cranks that failed, not retried before the instant.
+    crank_after: HashMap<(Pubkey, &'static str), Instant>,
+    /// (job, what) counted once in the metrics (sampled, challenged, abstained).
+    seen: HashSet<(Pubkey, &'static str)>,
+    /// (job, what) already warned about, so a crank that retries stays quiet.
+    warned: HashSet<(Pubkey, &'static str)>,
+    fetched_tx: mpsc::UnboundedSender<(Pubkey, u64, Fetched)>,
+    judged_tx: mpsc::UnboundedSender<Judged>,
+}
+
+impl Daemon {
+    fn store_failed(&self, what: &str, err: &OracleError) {
+        self.metrics.store_errors.inc();
+        error!("{what}: {err}");
+    }
+
+    fn warn_once(&mut self, job: &Pubkey, what: &'static str, message: String) {
+        if self.warned.insert((*job, what)) {
+            warn!(job = %job, "{message}");
+        } else {
+            debug!(job = %job, "{message}");
+        }
+    }
+
+    /// Counts `what` for `job` once (a job is seen on every crank).
+    fn first_time(&mut self, job: &Pubkey, what: &'static str) -> bool {
+        self.seen.insert((*job, what))
+    }
+
+    fn abstain(&mut self, job: &Pubkey, reason: &'static str, message: String) {
+        if self.first_time(job, reason) {
+            self.metrics.abstain(reason);
+            info!(job = %job, reason, "abstaining: {message}; the other oracles decide");
+        }
+    }
+
+    fn on_events(&mut self, page: &EventPage) {
+        if let Some(cursor) = &page.cursor
+            && let Err(err) = self.store.set_cursor(cursor)
+        {
+            self.store_failed("saving the event cursor", &err);
+        }
+    }
+
+    async fn crank(&mut self) {
+        if let Err(err) = self.crank_inner().await {
+            match err {
+                OracleError::Chain(err) => {
+                    self.metrics.rpc_error(&err);
+                    warn!("crank: {err}");
+                }
+                other => self.store_failed("crank", &other),
+            }
+        }
+    }
+
+    async fn crank_inner(&mut self) -> Result<()> {
+        let slot = self.chain.slot().await?;
+        // Checked at start; a market is never closed, so absence is a node that lags.
+        let Some(market) = program_account::<Market>(&*self.chain, &self.config.market).await? else { return Ok(()) };
+        let key = self.config.oracle.pubkey();
+        let index = market.oracles.iter().position(|oracle| *oracle == key);
+        if index.is_none() {
+            self.warn_once(&key, "not_oracle", format!("{key} is no longer in the market's oracle set: cranking only"));
+        }
+        let jobs = filters::jobs(&*self.chain, &self.config.market, None).await?;
+        let live: HashSet<Pubkey> = jobs.iter().map(|(address, _)| *address).collect();
+        self.not_served.retain(|job, _| live.contains(job));
+        self.crank_after.retain(|(job, _), _| live.contains(job));
+        for (address, job) in &jobs {
+            if let Err(err) = self.step(address, job, slot, &market, index).await {
+                match err {
+                    OracleError::Chain(err) => {
+                        self.metrics.rpc_error(&err);
+                        self.warn_once(address, "step", format!("job {address}: {err}"));
+                    }
+                    other => self.store_failed("a job's step", &other),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What is due for one job, by its status on the chain.
+    async fn step(
+        &mut self,
+        address: &Pubkey,
+        job: &Job,
+        slot: u64,
+        market: &Market,
+        index: Option<usize>,
+    ) -> Result<()> {
+        match job.status {
+            JobStatus::Open => {}
+            JobStatus::Claimed => {
+                if job.result_deadline().is_ok_and(|deadline| slot > deadline) {
+                    self.expire(address, job, market).await?;
+                }
+            }
+            JobStatus::Submitted => {
+                if job.attestation_deadline().is_ok_and(|deadline| slot > deadline) {
+                    self.unwind(address, job, market).await?;
+                } else if let Some(index) = index {
+                    self.attest_round(address, job, slot, market, index).await?;
+                }
+            }
+            JobStatus::Withheld => self.expire(address, job, market).await?,
+            JobStatus::Attested => {
+                if job.is_challenged() && self.first_time(address, "challenged") {
+                    self.metrics.challenged.inc();
+                }
+                if job.sample == SampleDraw::Selected && self.first_time(address, "sampled") {
+                    self.metrics.sampled.inc();
+                }
+                if job.needs_review() {
+                    if job.verdict_deadline().is_ok_and(|deadline| slot > deadline) {
+                        self.unwind(address, job, market).await?;
+                    } else if let Some(index) = index {
+                        self.verdict_round(address, job, slot, market, index).await?;
+                    }
+                } else if job.sample == SampleDraw::Pending {
+                    if slot > job.sample_slot {
+                        self.send_crank(address, "job_reveal_sample", vec![ix::job_reveal_sample(address)]).await;
+                    }
+                } else if job.challenge_window_end().is_ok_and(|end| slot >= end) {
+                    self.settle(address, job, market).await?;
+                }
+            }
+            JobStatus::Verified => self.settle(address, job, market).await?,
+            JobStatus::Rejected => self.slash(address, job, market).await?,
+        }
+        Ok(())
+    }
+
+    /// The vote this oracle decided earlier for this round, if it still has
+    /// to be sent (`Ok(None)`: nothing to send now). `Err(())`: no decision yet.
+    fn decided(&self, address: &Pubkey, round: Round, version: u32, slot: u64) -> Result<Result<Option<VoteRow>, ()>> {
+        Ok(match self.store.vote(address, round, version)? {
+            None => Err(()),
+            Some(row) => match row.state {
+                VoteState::Landed | VoteState::Refused => Ok(None),
+                VoteState::Sending if row.doubt_slot.is_some_and(|doubt| slot <= doubt + BLOCKHASH_SLOTS) => Ok(None),
+                VoteState::Sending => Ok(Some(row)),
+            },
+        })
+    }
+
+    /// The completion proof: fetch, check, vote complete, or withheld near the deadline.
+    async fn attest_round(
+        &mut self,
+        address: &Pubkey,
+        job: &Job,
+        slot: u64,
+        market: &Market,
+        index: usize,
+    ) -> Result<()> {
+        let version = market.oracle_set_version;
+        if has_voted(job, market, index) {
+            return self.chain_holds_vote(address, Round::Attest, version);
+        }
+        match self.decided(address, Round::Attest, version, slot)? {
+            Ok(Some(row)) => return self.send_vote(&row, job, slot).await,
+            Ok(None) => return Ok(()),
+            Err(()) => {}
+        }
+        if !self.models.contains_key(&job.weights_hash) {
+            let why = format!("job {address}'s model {} is not loaded here", hex(&job.weights_hash));
+            self.abstain(address, "model_not_loaded", why);
+            return Ok(());
+        }
+        if self.store.output_of_job(address)?.is_some_and(|output| output.output_hash == job.output_hash) {
+            let row = self.store.decide(&VoteRow::new(*address, Round::Attest, version, true, [0; 32]))?;
+            return self.send_vote(&row, job, slot).await;
+        }
+        if self.fetching.contains(address) {
+            return Ok(());
+        }
+        let deadline = job.attestation_deadline().unwrap_or(u64::MAX);
+        let margin = self.config.withhold_margin_slots.min(job.terms.attestation_deadline_slots / 2);
+        let near = slot.saturating_add(margin) >= deadline;
+        match self.not_served.get(address) {
+            // Tried within the margin and still not served: withheld.
+            Some(problem) if near && problem.slot.saturating_add(margin) >= deadline => {
+                let reason = problem.reason.clone();
+                warn!(job = %address, slot, deadline, "voting withheld: {reason}");
+                let row = self.store.decide(&VoteRow::new(*address, Round::Attest, version, false, [0; 32]))?;
+                return self.send_vote(&row, job, slot).await;
+            }
+            // Not yet due for another try (near the deadline, one more try at once).
+            Some(problem) if !near && Instant::now() < problem.next => return Ok(()),
+            _ => {}
+        }
+        self.fetch(address, job, slot);
+        Ok(())
+    }
+
+    fn chain_holds_vote(&self, address: &Pubkey, round: Round, version: u32) -> Result<()> {
+        if let Some(row) = self.store.vote(address, round, version)?
+            && row.state == VoteState::Sending
+        {
+            // An earlier send landed (one in doubt, or before a kill).
+            self.store.set_vote_landed(&row, row.signature.as_deref(), row.slot)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches the job's output from its provider in a task of its own (a
+    /// slow endpoint holds up nothing else) and checks it against the commitment.
+    fn fetch(&mut self, address: &Pubkey, job: &Job, slot: u64) {
+        let Some(model) = self.models.get(&job.weights_hash).cloned() else { return };
+        self.fetching.insert(*address);
+        let (chain, fetcher, done, address, job) =
+            (self.chain.clone(), self.fetcher.clone(), self.fetched_tx.clone(), *address, job.clone());
+        self.tracker.spawn(async move {
+            let fetched = fetch_output(&*chain, &fetcher, &model, address, &job).await;
+            let _ = done.send((address, slot, fetched));
+        });
+        debug!(job = %address, "fetching the output");
+    }
+
+    /// A fetch tried at `slot` finished.
+    fn fetched(&mut self, address: Pubkey, slot: u64, fetched: Fetched) {
+        self.fetching.remove(&address);
+        match fetched {
+            Fetched::Complete(output) => {
+                self.not_served.remove(&address);
+                // On disk before any vote: the attestation is decided from
+                // it (next crank), and the verdict re-executes these ids.
+                if let Err(err) = self.store.put_output(&output) {
+                    self.store_failed("mirroring an output (not attesting it)", &err);
+                }
+            }
+            Fetched::Failed { kind, reason } => {
+                self.metrics.fetch_error(kind);
+                let backoff = self.config.fetch.backoff;
+                let entry = self.not_served.entry(address).or_insert(NotServed {
+                    reason: String::new(),
+                    slot: 0,
+                    retries: 0,
+                    next: Instant::now(),
+                });
+                entry.next = Instant::now() + backoff.delay(entry.retries);
+                entry.retries = entry.retries.saturating_add(1);
+                entry.reason = reason.clone();
+                entry.slot = slot;
+                self.warn_once(&address, kind, format!("the output is not served yet: {reason}"));
+            }
+        }
+    }
+
+    /// Re-execution: of the mirrored output (fetched again if this oracle
+    /// did not attest it), then the verdict with its evidence.
+    async fn verdict_round(
+        &mut self,
+        address: &Pubkey,
+        job: &Job,
+        slot: u64,
+        market: &Market,
+        index: usize,
+    ) -> Result<()> {
+        let version = market.oracle_set_version;
+        if has_voted(job, market, index) {
+            return self.chain_holds_vote(address, Round::Verdict, version);
+        }
+        match self.decided(address, Round::Verdict, version, slot)? {
+            Ok(Some(row)) => return self.send_vote(&row, job, slot).await,
+            Ok(None) => return Ok(()),
+            Err(()) => {}
+        }
+        if !self.models.contains_key(&job.weights_hash) {
+            let why = format!("job {address}'s model {} is not loaded here", hex(&job.weights_hash));
+            self.abstain(address, "model_not_loaded", why);
+            return Ok(());
+        }
+        if self.judging.contains(address) || self.unjudgeable.contains(address) || self.fetching.contains(address) {
+            return Ok(());
+        }
+        let Some(output) = self.store.output_of_job(address)?.filter(|output| output.output_hash == job.output_hash)
+        else {
+            if self.not_served.get(address).is_none_or(|problem| Instant::now() >= problem.next) {
+                self.fetch(address, job, slot);
+            }
+            return Ok(());
+        };
+        self.judging.insert(*address);
+        let request = ReExecution {
+            model_id: job.weights_hash,
+            prompt: job.prompt.clone(),
+            token_budget: job.token_budget,
+            output_hash: job.output_hash,
+            trace_root: job.trace_root,
+            tokens: output.tokens,
+        };
+        let (verifier, done, address) = (self.verifier.clone(), self.judged_tx.clone(), *address);
+        info!(job = %address, tokens = job.token_count, "re-executing");
+        self.tracker.spawn(async move {
+            let _ = done.send((address, version, verifier.re_execute(request).await));
+        });
+        Ok(())
+    }
+
+    /// A re-execution finished: store the evidence, decide the verdict (the
+    /// next crank sends it, on the job as the chain then holds it).
+    fn judged(&mut self, address: Pubkey, version: u32, judged: Result<ReExecuted, String>) {
+        self.judging.remove(&address);
+        let done = match judged {
+            Ok(done) => done,
+            Err(why) => {
+                self.unjudgeable.insert(address);
+                self.abstain(&address, "reexecution_failed", format!("re-executing job {address} failed: {why}"));
+                return;
+            }
+        };
+        let seconds = done.elapsed.as_secs_f64();
+        self.metrics.reexecuted_tokens.inc_by(done.positions as u64);
+        if seconds > 0.0 {
+            self.metrics.reexecution_tokens_per_second.set(done.positions as f64 / seconds);
+        }
+        let verdict = &done.verdict;
+        let evidence = EvidenceRow {
+            job: address,
+            pass: verdict.passed(),
+            evidence_hash: verdict.evidence_hash(),
+            record: verdict.encode(),
+            detail: evidence_detail(verdict, done.positions, seconds).to_string(),
+        };
+        // Evidence first: a verdict is never voted without it on disk.
+        if let Err(err) = self.store.put_evidence(&evidence) {
+            return self.store_failed("storing evidence (not voting)", &err);
+        }
+        let row = VoteRow::new(address, Round::Verdict, version, evidence.pass, evidence.evidence_hash);
+        if let Err(err) = self.store.decide(&row) {
+            return self.store_failed("recording a verdict (not voting)", &err);
+        }
+        info!(
+            job = %address,
+            pass = evidence.pass,
+            evidence = %hex(&evidence.evidence_hash),
+            seconds = format!("{seconds:.2}"),
+            "re-executed"
+        );
+    }
+
+    /// Sends a decided vote; records what the chain said.
+    async fn send_vote(&mut self, row: &VoteRow, job: &Job, slot: u64) -> Result<()> {
+        let oracle = self.config.oracle.clone();
+        let instruction = match row.round {
+            Round::Attest => ix::job_attest(&oracle.pubkey(), &self.config.market, &row.job, row.yes),
+            Round::Verdict => {
+                ix::job_post_verdict(&oracle.pubkey(), &self.config.market, &row.job, row.yes, row.evidence_hash)
+            }
+        };
+        let what = match (row.round, row.yes) {
+            (Round::Attest, true) => "complete",
+            (Round::Attest, false) => "withheld",
+            (Round::Verdict, true) => "pass",
+            (Round::Verdict, false) => "fail",
+        };
+        match self.chain.send(&[instruction], &[&*oracle]).await {
+            Ok(confirmed) => {
+                self.store.set_vote_landed(row, Some(&confirmed.signature.to_string()), Some(confirmed.slot))?;
+                match what {
+                    "complete" => self.metrics.attested_complete.inc(),
+                    "withheld" => self.metrics.attested_withheld.inc(),
+                    "pass" => self.metrics.verdicts_pass.inc(),
+                    _ => self.metrics.verdicts_fail.inc(),
+                };
+                if row.round == Round::Verdict {
+                    self.metrics
+                        .verdict_latency_slots
+                        .observe(confirmed.slot.saturating_sub(job.submitted_slot) as f64);
+                }
+                info!(job = %row.job, vote = what, signature = %confirmed.signature, "voted");
+            }
+            Err(ChainError::InDoubt { signature, reason }) => {
+                self.store.set_vote_doubt(row, slot)?;
+                warn!(job = %row.job, %signature, "the vote may or may not have landed ({reason}); not sending it again before slot {}", slot + BLOCKHASH_SLOTS);
+            }
+            Err(err) if err.program_error() == Some(program_code(SpotcheckError::AlreadyVoted)) => {
+                self.store.set_vote_landed(row, None, None)?;
+            }
+            Err(err) if !err.is_retryable() && err.refusal().is_some() => {
+                // The job moved on (a quorum decided, a deadline passed) or the
+                // set changed: this decision can no longer be cast.
+                let reason = err.refusal().and_then(|r| r.message.clone()).unwrap_or_else(|| err.to_string());
+                self.store.set_vote_refused(row, &reason)?;
+                info!(job = %row.job, vote = what, "vote not cast: {reason}");
+            }
+            Err(err) => {
+                // Nothing landed: the next crank sends it again if it is still due.
+                self.metrics.rpc_error(&err);
+                self.warn_once(&row.job, "vote", format!("sending the {what} vote failed: {err}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a permissionless crank, at most every `CRANK_RETRY` per job and kind.
+    async fn send_crank(&mut self, job: &Pubkey, what: &'static str, instructions: Vec<Instruction>) {
+        if self.crank_after.get(&(*job, what)).is_some_and(|after| Instant::now() < *after) {
+            return;
+        }
+        let oracle = self.config.oracle.clone();
+        match self.chain.send(&instructions, &[&*oracle]).await {
+            Ok(confirmed) => {
+                self.metrics.crank(what);
+                info!(job = %job, signature = %confirmed.signature, "{what}");
+            }
+            Err(err) => {
+                self.crank_after.insert((*job, what), Instant::now() + CRANK_RETRY);
+                if err.refusal().is_some() {
+                    // Usually another oracle (or the provider) cranked first.
+                    debug!(job = %job, "{what} refused: {err}");
+                } else {
+                    self.metrics.rpc_error(&err);
+                    self.warn_once(job, what, format!("{what} failed: {err}"));
+                }
+            }
+        }
+    }
+
+    /// The associated token accounts of `owners` for one mint, with the
+    /// instructions creating those that do not exist.
+    async fn payout_accounts(
+        &self,
+        owners: &[Pubkey],
+        mint: &Pubkey,
+        token_program: &Pubkey,
+        creates: &mut Vec<Instruction>,
+    ) -> Result<Vec<Pubkey>> {
+        let payer = self.config.oracle.pubkey();
+        let pairs: Vec<(Pubkey, Instruction)> =
+            owners.iter().map(|owner| associated_account(&payer, owner, mint, token_program)).collect();
+        let addresses: Vec<Pubkey> = pairs.iter().map(|(address, _)| *address).collect();
+        let existing = self.chain.accounts(&addresses).await?;
+        for ((address, create), account) in pairs.into_iter().zip(existing) {
+            let present = account.is_some_and(|a| a.lamports > 0);
+            if !present && !creates.iter().any(|c| c.accounts.get(1).is_some_and(|m| m.pubkey == address)) {
+                creates.push(create);
+            }
+        }
+        Ok(addresses)
+    }
+
+    /// Where a finished job's refunds and shares go: the client's (and the
+    /// challenger's) associated accounts of each mint.
+    async fn recipients(&self, job: &Job, keys: &MarketKeys, creates: &mut Vec<Instruction>) -> Result<JobRecipients> {
+        let challenged = job.is_challenged();
+        let mut owners = vec![job.client];
+        if challenged {
+            owners.push(job.challenger);
+        }
+        let payment = self.payout_accounts(&owners, &keys.payment_mint, &keys.payment_token_program, creates).await?;
+        let stake = if keys.stake_mint == keys.payment_mint {
+            payment.clone()
+        } else {
+            self.payout_accounts(&owners, &keys.stake_mint, &keys.stake_token_program, creates).await?
+        };
+        Ok(JobRecipients {
+            client_token: payment[0],
+            client_stake_token: stake[0],
+            challenger: challenged.then(|| (payment[1], stake[1])),
+        })
+    }
+
+    async fn settle(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+        let keys = MarketKeys::new(self.config.market, market);
+        let Some(provider) = program_account::<Provider>(&*self.chain, &job.provider).await? else { return Ok(()) };
+        let mut instructions = Vec::new();
+        let payout = self
+            .payout_accounts(
+                &[provider.stake_wallet],
+                &keys.payment_mint,
+                &keys.payment_token_program,
+                &mut instructions,
+            )
+            .await?;
+        instructions.push(ix::job_settle(&keys, &JobKeys::new(*address, job), &payout[0]));
+        self.send_crank(address, "job_settle", instructions).await;
+        Ok(())
+    }
+
+    async fn slash(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+        let keys = MarketKeys::new(self.config.market, market);
+        let mut instructions = Vec::new();
+        let to = self.recipients(job, &keys, &mut instructions).await?;
+        instructions.push(ix::job_slash(&keys, &JobKeys::new(*address, job), &to));
+        self.send_crank(address, "job_slash", instructions).await;
+        Ok(())
+    }
+
+    async fn expire(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+        let keys = MarketKeys::new(self.config.market, market);
+        let mut instructions = Vec::new();
+        let to = self.recipients(job, &keys, &mut instructions).await?;
+        instructions.push(ix::job_expire(&keys, &JobKeys::new(*address, job), &to));
+        self.send_crank(address, "job_expire", instructions).await;
+        Ok(())
+    }
+
+    async fn unwind(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+        let keys = MarketKeys::new(self.config.market, market);
+        let mut owners = vec![job.client];
+        if job.is_challenged() {
+            owners.push(job.challenger);
+        }
+        // Unwinding pays back escrow only (payment mint): no stake-mint accounts needed.
+        let mut instructions = Vec::new();
+        let payment =
+            self.payout_accounts(&owners, &keys.payment_mint, &keys.payment_token_program, &mut instructions).await?;
+        let to = JobRecipients {
+            client_token: payment[0],
+            client_stake_token: payment[0],
+            challenger: payment.get(1).map(|bond| (*bond, *bond)),
+        };
+        instructions.push(ix::job_unwind(&keys, &JobKeys::new(*address, job), &to));
+        self.send_crank(address, "job_unwind", instructions).await;
+        Ok(())
+    }
+}
+
+impl VoteRow {
+    /// A decision not sent yet.
+    pub fn new(job: Pubkey, round: Round, oracle_set_version: u32, yes: bool, evidence_hash: Hash) -> Self {
+        VoteRow {
+            job,
+            round,
+            oracle_set_version,
+            yes,
+            evidence_hash,
+            state: VoteState::Sending,
+            signature: None,
+            slot: None,
+            doubt_slot: None,
+        }
+    }
+}
+
+/// The provider's endpoint, the served ids, and the completion check (job
+/// protocol rule 3) against the job's commitment.
+async fn fetch_output(chain: &dyn Chain, fetcher: &Fetcher, model: &Model, address: Pubkey, job: &Job) -> Fetched {
+    let provider = match program_account::<Provider>(chain, &job.provider).await {
+        Ok(Some(provider)) => provider,
+        Ok(None) => {
+            return Fetched::Failed { kind: "no_provider", reason: format!("provider {} is gone", job.provider) };
+        }
+        Err(err) => {
+            return Fetched::Failed { kind: "rpc", reason: format!("reading provider {}: {err}", job.provider) };
+        }
+    };
+    let tokens = match fetcher.output(&provider.endpoint, &job.output_hash).await {
+        Ok(tokens) => tokens,
+        Err(err) => return Fetched::Failed { kind: err.kind(), reason: err.to_string() },
+    };
+    let spec =
+        spotcheck_engine::Job { model_id: job.weights_hash, prompt: &job.prompt, token_budget: job.token_budget };
+    match spec.check_served(model, &job.output_hash, job.token_count, &tokens) {
+        Ok(Completion::Complete) => {
+            // Rule 3 checked the ids are in the vocabulary: they decode.
+            let text = model.tokenizer().map(|t| t.decode(&tokens)).unwrap_or_default();
+            Fetched::Complete(MirroredOutput {
+                output_hash: job.output_hash,
+                job: address,
+                model_id: job.weights_hash,
+                tokens,
+                text,
+                trace_root: job.trace_root,
+            })
+        }
+        Ok(Completion::Mismatch(mismatch)) => Fetched::Failed {
+            kind: "wrong_output",
+            reason: format!("{} serves an output that is not the committed one: {mismatch}", provider.endpoint),
+        },
+        Err(err) => Fetched::Failed { kind: "check", reason: format!("the completion check could not run: {err}") },
+    }
+}
+
+/// The readable half of the evidence (the record itself is the job
+/// protocol's bytes): what diverged, where, and the commitments judged.
+fn evidence_detail(verdict: &spotcheck_engine::JobVerdict, positions: usize, seconds: f64) -> serde_json::Value {
+    let divergence = verdict.divergence.map(|d| {
+        serde_json::json!({
+            "kind": format!("{:?}", d.kind),
+            "token_index": d.token_index,
+            "position": d.position,
+            "layer": d.layer,
+            "expected": d.expected,
+            "claimed": d.claimed,
+        })
+    });
+    serde_json::json!({
+        "protocol": spotcheck_engine::job::JOB_PROTOCOL,
+        "model_id": hex(&verdict.model_id),
+        "prompt_hash": hex(&verdict.prompt_hash),
+        "token_budget": verdict.token_budget,
+        "output_hash": hex(&verdict.output_hash),
+        "trace_root": hex(&verdict.trace_root),
+        "divergence": divergence,
+        "positions": positions,
+        "seconds": seconds,
+    })
+}

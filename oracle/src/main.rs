@@ -1,0 +1,170 @@
+//! `spotcheck-oracle`: parses flags (over a TOML file and the environment),
+//! sets up logging, connects to the cluster and runs the oracle until
+//! SIGINT/SIGTERM (a second signal exits at once).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use spotcheck_client::chain::{Chain, Cluster, RpcChain, RpcChainConfig};
+use spotcheck_oracle::config::{FileConfig, parse_pubkey, read_keypair};
+use spotcheck_oracle::{Config, OracleError};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spotcheck-oracle",
+    version,
+    about = "An oracle of a Spotcheck market: attests that results are served, re-executes sampled and challenged jobs, votes verdicts and cranks jobs to their end",
+    after_help = "Every flag can also be set in the TOML file given with --config (same names, with _ for -) or in the environment (SPOTCHECK_ORACLE_<NAME>). Flags win over the environment, which wins over the file."
+)]
+struct Args {
+    /// A TOML file with any of the settings below.
+    #[arg(long, env = "SPOTCHECK_ORACLE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The cluster: localhost, devnet, testnet, mainnet-beta (or l/d/t/m), or an RPC URL.
+    #[arg(short = 'u', long, env = "SPOTCHECK_ORACLE_URL")]
+    url: Option<String>,
+    /// The oracle key (a JSON keypair file): a member of the market's oracle set. It signs votes and cranks and pays their fees.
+    #[arg(long, env = "SPOTCHECK_ORACLE_KEYPAIR")]
+    keypair: Option<PathBuf>,
+    /// The market's address.
+    #[arg(long, env = "SPOTCHECK_ORACLE_MARKET")]
+    market: Option<String>,
+    /// A GGUF model file it can re-execute (repeat for several). Jobs for other models get no vote from it.
+    #[arg(long = "model", env = "SPOTCHECK_ORACLE_MODELS", value_delimiter = ',')]
+    models: Vec<PathBuf>,
+    /// auto (CUDA when a GPU is present, else the CPU), cpu or cuda.
+    #[arg(long, env = "SPOTCHECK_ORACLE_DEVICE")]
+    device: Option<String>,
+    /// CPU re-execution threads (0: all cores).
+    #[arg(long, env = "SPOTCHECK_ORACLE_THREADS")]
+    threads: Option<usize>,
+    /// Where the evidence and mirror server listens.
+    #[arg(long, env = "SPOTCHECK_ORACLE_LISTEN")]
+    listen: Option<String>,
+    /// Where the database lives.
+    #[arg(long, env = "SPOTCHECK_ORACLE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// One output fetch's time limit, in milliseconds.
+    #[arg(long, env = "SPOTCHECK_ORACLE_FETCH_TIMEOUT_MS")]
+    fetch_timeout_ms: Option<u64>,
+    /// The largest output response read, in bytes.
+    #[arg(long, env = "SPOTCHECK_ORACLE_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Votes withheld this many slots before the attestation deadline when the output still cannot be had.
+    #[arg(long, env = "SPOTCHECK_ORACLE_WITHHOLD_MARGIN_SLOTS")]
+    withhold_margin_slots: Option<u64>,
+    /// Caps the database at this many 4 KiB pages (past it, writes fail as on a full disk).
+    #[arg(long, env = "SPOTCHECK_ORACLE_MAX_DATABASE_PAGES")]
+    max_database_pages: Option<u32>,
+}
+
+fn required<T>(value: Option<T>, flag: &str) -> Result<T, OracleError> {
+    value.ok_or_else(|| {
+        OracleError::Config(format!("{flag} is required (as a flag, in the environment, or in --config)"))
+    })
+}
+
+fn build(args: Args) -> Result<(Config, String), OracleError> {
+    let file = match &args.config {
+        Some(path) => FileConfig::read(path)?,
+        None => FileConfig::default(),
+    };
+    let url = args.url.or(file.url).unwrap_or_else(|| "localhost".to_string());
+    let oracle = Arc::new(read_keypair(&required(args.keypair.or(file.keypair), "--keypair")?)?);
+    let market = parse_pubkey("--market", &required(args.market.or(file.market), "--market")?)?;
+    let models = if args.models.is_empty() { file.models.unwrap_or_default() } else { args.models };
+    let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("spotcheck-oracle-data"));
+    let mut config = Config::new(market, oracle, models, data_dir);
+    if let Some(device) = args.device.or(file.device) {
+        config.device = device.parse().map_err(OracleError::Config)?;
+    }
+    if let Some(threads) = args.threads.or(file.threads) {
+        config.threads = threads;
+    }
+    if let Some(listen) = args.listen.or(file.listen) {
+        config.listen = listen
+            .parse::<SocketAddr>()
+            .map_err(|_| OracleError::Config(format!("--listen `{listen}` is not an address like 0.0.0.0:8910")))?;
+    }
+    if let Some(ms) = args.fetch_timeout_ms.or(file.fetch_timeout_ms) {
+        if ms == 0 {
+            return Err(OracleError::Config("--fetch-timeout-ms must be at least 1".into()));
+        }
+        config.fetch.timeout = Duration::from_millis(ms);
+    }
+    if let Some(bytes) = args.max_body_bytes.or(file.max_body_bytes) {
+        config.fetch.max_body_bytes = bytes;
+    }
+    if let Some(margin) = args.withhold_margin_slots.or(file.withhold_margin_slots) {
+        config.withhold_margin_slots = margin;
+    }
+    config.max_database_pages = args.max_database_pages.or(file.max_database_pages);
+    Ok((config, url))
+}
+
+async fn main_async(args: Args) -> Result<(), OracleError> {
+    let (config, url) = build(args)?;
+    let cluster: Cluster = url.parse()?;
+    let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping (signal again to exit at once)");
+        stop.cancel();
+        wait_for_signal().await;
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+    spotcheck_oracle::run(config, chain, shutdown).await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("spotcheck-oracle: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main_async(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("spotcheck-oracle: {err}{}", if err.is_retryable() { " (retrying later can help)" } else { "" });
+            ExitCode::FAILURE
+        }
+    }
+}
