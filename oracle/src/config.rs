@@ -97,6 +97,7 @@ impl Config {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub url: Option<String>,
+    pub ws_url: Option<String>,
     pub keypair: Option<PathBuf>,
     pub market: Option<String>,
     pub models: Option<Vec<PathBuf>>,

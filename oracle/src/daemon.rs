@@ -217,7 +217,10 @@ impl Oracle {
         let cursor = match self.store.cursor()? {
             Some(cursor) => Some(cursor),
             // A first start follows from now: each crank reads every live job anyway.
-            None => self.chain.latest_cursor().await?,
+            None => match first_cursor(&*self.chain, &self.metrics, &shutdown).await? {
+                Some(cursor) => cursor,
+                None => return Ok(()),
+            },
         };
         let (feed_tx, mut feed_rx) = mpsc::channel::<Result<FeedItem, ChainError>>(16);
         let mut feed = EventFeed::new(self.chain.clone(), cursor, self.config.feed);
@@ -282,6 +285,32 @@ impl Oracle {
         let _ = tokio::time::timeout(daemon.config.fetch.timeout + Duration::from_secs(1), tracker.wait()).await;
         info!("oracle stopped");
         result
+    }
+}
+
+/// The newest cursor, to follow from on a first start; a node that is down
+/// is waited for (with backoff), not a reason to exit. `None`: shut down meanwhile.
+async fn first_cursor(
+    chain: &dyn Chain,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> Result<Option<Option<spotcheck_client::chain::EventCursor>>> {
+    let backoff = spotcheck_client::chain::Backoff::default();
+    let mut retry = 0;
+    loop {
+        match chain.latest_cursor().await {
+            Ok(cursor) => return Ok(Some(cursor)),
+            Err(err) if err.is_retryable() => {
+                metrics.rpc_error(&err);
+                warn!("reading the newest transaction to follow from: {err}");
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(None),
+                    () = tokio::time::sleep(backoff.delay(retry)) => {}
+                }
+                retry = retry.saturating_add(1);
+            }
+            Err(err) => return Err(err.into()),
+        }
     }
 }
 

@@ -28,6 +28,9 @@ struct Args {
     /// The cluster: localhost, devnet, testnet, mainnet-beta (or l/d/t/m), or an RPC URL.
     #[arg(short = 'u', long, env = "SPOTCHECK_ORACLE_URL")]
     url: Option<String>,
+    /// The cluster's PubSub (websocket) URL, when it is not the RPC URL's with ws(s):// and the next port (solana-test-validator's layout).
+    #[arg(long, env = "SPOTCHECK_ORACLE_WS_URL")]
+    ws_url: Option<String>,
     /// The oracle key (a JSON keypair file): a member of the market's oracle set. It signs votes and cranks and pays their fees.
     #[arg(long, env = "SPOTCHECK_ORACLE_KEYPAIR")]
     keypair: Option<PathBuf>,
@@ -69,12 +72,22 @@ fn required<T>(value: Option<T>, flag: &str) -> Result<T, OracleError> {
     })
 }
 
-fn build(args: Args) -> Result<(Config, String), OracleError> {
+/// The cluster from `--url` (a moniker or an RPC URL) and, if given, `--ws-url`.
+fn cluster(url: &str, ws_url: Option<&str>) -> Result<Cluster, OracleError> {
+    let cluster: Cluster = url.parse()?;
+    Ok(match ws_url {
+        Some(ws_url) => Cluster::custom(&cluster.rpc_url, ws_url)?,
+        None => cluster,
+    })
+}
+
+fn build(args: Args) -> Result<(Config, Cluster), OracleError> {
     let file = match &args.config {
         Some(path) => FileConfig::read(path)?,
         None => FileConfig::default(),
     };
     let url = args.url.or(file.url).unwrap_or_else(|| "localhost".to_string());
+    let cluster = cluster(&url, args.ws_url.or(file.ws_url).as_deref())?;
     let oracle = Arc::new(read_keypair(&required(args.keypair.or(file.keypair), "--keypair")?)?);
     let market = parse_pubkey("--market", &required(args.market.or(file.market), "--market")?)?;
     let models = if args.models.is_empty() { file.models.unwrap_or_default() } else { args.models };
@@ -104,12 +117,11 @@ fn build(args: Args) -> Result<(Config, String), OracleError> {
         config.withhold_margin_slots = margin;
     }
     config.max_database_pages = args.max_database_pages.or(file.max_database_pages);
-    Ok((config, url))
+    Ok((config, cluster))
 }
 
 async fn main_async(args: Args) -> Result<(), OracleError> {
-    let (config, url) = build(args)?;
-    let cluster: Cluster = url.parse()?;
+    let (config, cluster) = build(args)?;
     let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

@@ -52,7 +52,7 @@ fn kills_at_random_points_send_no_vote_twice_and_leave_no_job_undecided() {
         }
         false
     });
-    let chain: Arc<dyn Chain> = Arc::new(HookedChain { inner: world.chain.clone(), hook, rewrite: None });
+    let chain: Arc<dyn Chain> = Arc::new(HookedChain { hook, ..HookedChain::plain(world.chain.clone()) });
     let start = |i: usize| start_oracle(net.oracle_config(i), chain.clone()).unwrap();
     let mut oracles: Vec<Option<OracleRunning>> = (0..3).map(|i| Some(start(i))).collect();
 

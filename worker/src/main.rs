@@ -27,6 +27,9 @@ struct Args {
     /// The cluster: localhost, devnet, testnet, mainnet-beta (or l/d/t/m), or an RPC URL.
     #[arg(short = 'u', long, env = "SPOTCHECK_WORKER_URL")]
     url: Option<String>,
+    /// The cluster's PubSub (websocket) URL, when it is not the RPC URL's with ws(s):// and the next port (solana-test-validator's layout).
+    #[arg(long, env = "SPOTCHECK_WORKER_WS_URL")]
+    ws_url: Option<String>,
     /// The provider's worker key (a JSON keypair file). It signs claims and results and pays their fees.
     #[arg(long, env = "SPOTCHECK_WORKER_KEYPAIR")]
     keypair: Option<PathBuf>,
@@ -78,12 +81,22 @@ fn required<T>(value: Option<T>, flag: &str) -> Result<T, WorkerError> {
     })
 }
 
-fn build(args: Args) -> Result<(Config, String), WorkerError> {
+/// The cluster from `--url` (a moniker or an RPC URL) and, if given, `--ws-url`.
+fn cluster(url: &str, ws_url: Option<&str>) -> Result<Cluster, WorkerError> {
+    let cluster: Cluster = url.parse()?;
+    Ok(match ws_url {
+        Some(ws_url) => Cluster::custom(&cluster.rpc_url, ws_url)?,
+        None => cluster,
+    })
+}
+
+fn build(args: Args) -> Result<(Config, Cluster), WorkerError> {
     let file = match &args.config {
         Some(path) => FileConfig::read(path)?,
         None => FileConfig::default(),
     };
     let url = args.url.or(file.url).unwrap_or_else(|| "localhost".to_string());
+    let cluster = cluster(&url, args.ws_url.or(file.ws_url).as_deref())?;
     let keypair_path = required(args.keypair.or(file.keypair), "--keypair")?;
     let worker = Arc::new(read_keypair(&keypair_path)?);
     let market = parse_pubkey("--market", &required(args.market.or(file.market), "--market")?)?;
@@ -115,12 +128,11 @@ fn build(args: Args) -> Result<(Config, String), WorkerError> {
     if let Some(mode) = args.cheat {
         config.cheat = Some(Cheat::parse(&mode, args.cheat_model)?);
     }
-    Ok((config, url))
+    Ok((config, cluster))
 }
 
 async fn main_async(args: Args) -> Result<(), WorkerError> {
-    let (config, url) = build(args)?;
-    let cluster: Cluster = url.parse()?;
+    let (config, cluster) = build(args)?;
     let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

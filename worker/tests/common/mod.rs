@@ -385,11 +385,13 @@ pub type RewriteHook = Box<dyn Fn(&[Instruction], &Pubkey) -> Vec<Instruction> +
 
 /// The embedded chain, with a hook around each send: to hang it (and kill
 /// the daemon there), to let a rival act just before it, or to rewrite
-/// what a sender sends (a lying oracle).
+/// what a sender sends (a lying oracle); and a switch that makes every call
+/// fail as an unreachable node would (an RPC outage).
 pub struct HookedChain {
     pub inner: SharedLocalChain,
     pub hook: SendHook,
     pub rewrite: Option<RewriteHook>,
+    pub down: Arc<AtomicBool>,
 }
 
 impl HookedChain {
@@ -403,7 +405,7 @@ impl HookedChain {
             }
             hang
         });
-        HookedChain { inner, hook, rewrite: None }
+        HookedChain { inner, hook, rewrite: None, down: Arc::default() }
     }
 
     /// Just before the daemon's first claim goes through, `rival` (a
@@ -424,7 +426,7 @@ impl HookedChain {
             }
             false
         });
-        HookedChain { inner, hook, rewrite: None }
+        HookedChain { inner, hook, rewrite: None, down: Arc::default() }
     }
 
     /// Every vote `liar` sends (`job_attest`, `job_post_verdict`) says the
@@ -445,7 +447,23 @@ impl HookedChain {
             }
             out
         });
-        HookedChain { inner, hook: Box::new(|_, _, _| false), rewrite: Some(rewrite) }
+        HookedChain { inner, hook: Box::new(|_, _, _| false), rewrite: Some(rewrite), down: Arc::default() }
+    }
+
+    /// The embedded chain as it is, with the outage switch (`down`) off.
+    pub fn plain(inner: SharedLocalChain) -> Self {
+        HookedChain { inner, hook: Box::new(|_, _, _| false), rewrite: None, down: Arc::default() }
+    }
+
+    /// An unreachable node, while `down` is on.
+    fn check_up(&self) -> Result<(), ChainError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ChainError::Unreachable {
+                url: "http://outage.test".into(),
+                reason: "connection refused".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -458,6 +476,7 @@ impl Chain for HookedChain {
         self.inner.program_id()
     }
     async fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Confirmed, ChainError> {
+        self.check_up()?;
         let rewritten = match (&self.rewrite, signers.first()) {
             (Some(rewrite), Some(payer)) => rewrite(instructions, &payer.pubkey()),
             _ => instructions.to_vec(),
@@ -473,24 +492,31 @@ impl Chain for HookedChain {
         result
     }
     async fn account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
+        self.check_up()?;
         self.inner.account(address).await
     }
     async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ChainError> {
+        self.check_up()?;
         self.inner.accounts(addresses).await
     }
     async fn program_accounts(&self, filters: &[AccountFilter]) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        self.check_up()?;
         self.inner.program_accounts(filters).await
     }
     async fn slot(&self) -> Result<u64, ChainError> {
+        self.check_up()?;
         self.inner.slot().await
     }
     async fn latest_cursor(&self) -> Result<Option<EventCursor>, ChainError> {
+        self.check_up()?;
         self.inner.latest_cursor().await
     }
     async fn events_after(&self, cursor: Option<&EventCursor>, max: usize) -> Result<EventPage, ChainError> {
+        self.check_up()?;
         self.inner.events_after(cursor, max).await
     }
     async fn wakeups(&self) -> Result<Wakeups, ChainError> {
+        self.check_up()?;
         self.inner.wakeups().await
     }
 }
