@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,21 +112,18 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| OracleError::Config(format!("cannot read the config file {}: {err}", path.display())))?;
-        toml::from_str(&text).map_err(|err| OracleError::Config(format!("config file {}: {err}", path.display())))
+        spotcheck_service::config::read_toml(path).map_err(OracleError::Config)
     }
 }
 
 /// A base-58 address from a flag or the file, with the field's name in the error.
 pub fn parse_pubkey(field: &str, text: &str) -> Result<Pubkey> {
-    Pubkey::from_str(text.trim())
-        .map_err(|_| OracleError::Config(format!("{field} `{text}` is not a base-58 Solana address")))
+    spotcheck_service::config::parse_pubkey(field, text).map_err(OracleError::Config)
 }
 
 pub fn read_keypair(path: &Path) -> Result<Keypair> {
-    solana_keypair::read_keypair_file(path)
-        .map_err(|err| OracleError::Keypair { path: path.to_owned(), reason: err.to_string() })
+    spotcheck_service::config::read_keypair(path)
+        .map_err(|reason| OracleError::Keypair { path: path.to_owned(), reason })
 }
 
 #[cfg(test)]
@@ -151,15 +147,5 @@ mod tests {
         let err = FileConfig::read(&path).unwrap_err().to_string();
         assert!(err.contains("unknown field") && err.contains("quorum"), "{err}");
         assert!(FileConfig::read(&dir.path().join("missing.toml")).unwrap_err().to_string().contains("cannot read"));
-    }
-
-    #[test]
-    fn addresses_and_keypairs_fail_with_what_to_fix() {
-        assert!(parse_pubkey("--market", "nope").unwrap_err().to_string().contains("--market `nope` is not a base-58"));
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("key.json");
-        std::fs::write(&path, "[1, 2, 3]").unwrap();
-        let err = read_keypair(&path).unwrap_err().to_string();
-        assert!(err.contains("key.json") && err.contains("--keypair"), "{err}");
     }
 }

@@ -35,7 +35,7 @@ use solana_signer::Signer;
 use spotcheck::error::SpotcheckError;
 use spotcheck::state::{Job, JobStatus, Market, Model as ModelAccount, Provider, SampleDraw};
 use spotcheck_client::chain::filters::{self, program_account};
-use spotcheck_client::chain::{Chain, ChainError, EventFeed, EventPage, FeedItem};
+use spotcheck_client::chain::{Chain, ChainError, EventPage, FeedItem};
 use spotcheck_client::instructions::{self as ix, JobKeys, JobRecipients, MarketKeys};
 use spotcheck_client::pda;
 use spotcheck_engine::commit::hex;
@@ -113,6 +113,8 @@ struct NotServed {
 
 /// A started oracle: models loaded, device open, listening.
 pub struct Oracle {
+    /// Held for as long as the daemon runs (`spotcheck_service::db::lock_dir`).
+    data_dir: std::fs::File,
     config: Config,
     chain: Arc<dyn Chain>,
     store: Arc<Store>,
@@ -129,6 +131,10 @@ impl Oracle {
     /// its oracles, loads the models, opens the device and binds the
     /// server. Nothing is sent.
     pub async fn start(config: Config, chain: Arc<dyn Chain>) -> Result<Self> {
+        let data_dir = spotcheck_service::db::lock_dir(&config.data_dir).map_err(|reason| match reason {
+            None => OracleError::DataDirInUse { path: config.data_dir.clone() },
+            Some(reason) => OracleError::Store { path: config.data_dir.clone(), reason },
+        })?;
         let store = Arc::new(Store::open_capped(&config.database_path(), config.max_database_pages)?);
         let market: Market = program_account(&*chain, &config.market)
             .await?
@@ -162,14 +168,12 @@ impl Oracle {
             .await
             .map_err(|err| OracleError::Config(format!("opening the device failed: {err}")))??;
         let fetcher = Fetcher::new(config.fetch)?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
+        let (listener, local_addr) = spotcheck_service::tasks::bind(config.listen)
             .await
-            .map_err(|err| OracleError::Listen { addr: config.listen.to_string(), reason: err.to_string() })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|err| OracleError::Listen { addr: config.listen.to_string(), reason: err.to_string() })?;
+            .map_err(|reason| OracleError::Listen { addr: config.listen.to_string(), reason })?;
         info!(oracle = %key, market = %config.market, listen = %local_addr, device = %verifier.device_name, "oracle started");
         Ok(Oracle {
+            data_dir,
             models: models.into_iter().map(|m| (m.id, m)).collect(),
             config,
             chain,
@@ -206,37 +210,27 @@ impl Oracle {
             oracle: self.config.oracle.pubkey().to_string(),
             device: self.verifier.device_name.clone(),
         });
-        let listener = self.listener;
-        let http_stop = stop.clone();
-        tracker.spawn(async move {
-            if let Err(err) = axum::serve(listener, app).with_graceful_shutdown(http_stop.cancelled_owned()).await {
-                error!("the evidence server stopped: {err}");
-            }
-        });
-
+        spotcheck_service::tasks::serve(&tracker, self.listener, app, stop.clone(), "evidence server");
         let cursor = match self.store.cursor()? {
             Some(cursor) => Some(cursor),
             // A first start follows from now: each crank reads every live job anyway.
-            None => match first_cursor(&*self.chain, &self.metrics, &shutdown).await? {
-                Some(cursor) => cursor,
-                None => return Ok(()),
-            },
-        };
-        let (feed_tx, mut feed_rx) = mpsc::channel::<Result<FeedItem, ChainError>>(16);
-        let mut feed = EventFeed::new(self.chain.clone(), cursor, self.config.feed);
-        let feed_stop = stop.clone();
-        tracker.spawn(async move {
-            loop {
-                tokio::select! {
-                    () = feed_stop.cancelled() => break,
-                    item = feed.next() => if feed_tx.send(item).await.is_err() { break },
+            None => {
+                let metrics = self.metrics.clone();
+                match spotcheck_service::tasks::newest_cursor(&*self.chain, &shutdown, |err| metrics.rpc_error(err))
+                    .await?
+                {
+                    Some(cursor) => cursor,
+                    None => return Ok(()),
                 }
             }
-        });
+        };
+        let mut feed_rx =
+            spotcheck_service::tasks::follow(&tracker, self.chain.clone(), cursor, self.config.feed, stop.clone());
 
         let (fetched_tx, mut fetched_rx) = mpsc::unbounded_channel();
         let (judged_tx, mut judged_rx) = mpsc::unbounded_channel();
         let mut daemon = Daemon {
+            _data_dir: self.data_dir,
             config: self.config,
             chain: self.chain,
             store: self.store,
@@ -288,38 +282,13 @@ impl Oracle {
     }
 }
 
-/// The newest cursor, to follow from on a first start; a node that is down
-/// is waited for (with backoff), not a reason to exit. `None`: shut down meanwhile.
-async fn first_cursor(
-    chain: &dyn Chain,
-    metrics: &Metrics,
-    shutdown: &CancellationToken,
-) -> Result<Option<Option<spotcheck_client::chain::EventCursor>>> {
-    let backoff = spotcheck_client::chain::Backoff::default();
-    let mut retry = 0;
-    loop {
-        match chain.latest_cursor().await {
-            Ok(cursor) => return Ok(Some(cursor)),
-            Err(err) if err.is_retryable() => {
-                metrics.rpc_error(&err);
-                warn!("reading the newest transaction to follow from: {err}");
-                tokio::select! {
-                    () = shutdown.cancelled() => return Ok(None),
-                    () = tokio::time::sleep(backoff.delay(retry)) => {}
-                }
-                retry = retry.saturating_add(1);
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-}
-
 /// Starts an oracle and runs it until `shutdown` (mini-redis's `run`).
 pub async fn run(config: Config, chain: Arc<dyn Chain>, shutdown: CancellationToken) -> Result<()> {
     Oracle::start(config, chain).await?.run(shutdown).await
 }
 
 struct Daemon {
+    _data_dir: std::fs::File,
     config: Config,
     chain: Arc<dyn Chain>,
     store: Arc<Store>,
@@ -483,6 +452,39 @@ impl Daemon {
         })
     }
 
+    /// What either round does first: nothing more if the chain holds this
+    /// oracle's vote; the earlier decision, sent again, if there is one;
+    /// an abstention without the job's model. `true`: decide now.
+    async fn round_open(
+        &mut self,
+        round: Round,
+        address: &Pubkey,
+        job: &Job,
+        slot: u64,
+        market: &Market,
+        index: usize,
+    ) -> Result<bool> {
+        let version = market.oracle_set_version;
+        if has_voted(job, market, index) {
+            self.chain_holds_vote(address, round, version)?;
+            return Ok(false);
+        }
+        match self.decided(address, round, version, slot)? {
+            Ok(Some(row)) => {
+                self.send_vote(&row, job, slot).await?;
+                return Ok(false);
+            }
+            Ok(None) => return Ok(false),
+            Err(()) => {}
+        }
+        if !self.models.contains_key(&job.weights_hash) {
+            let why = format!("job {address}'s model {} is not loaded here", hex(&job.weights_hash));
+            self.abstain(address, "model_not_loaded", why);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// The completion proof: fetch, check, vote complete, or withheld near the deadline.
     async fn attest_round(
         &mut self,
@@ -492,20 +494,10 @@ impl Daemon {
         market: &Market,
         index: usize,
     ) -> Result<()> {
-        let version = market.oracle_set_version;
-        if has_voted(job, market, index) {
-            return self.chain_holds_vote(address, Round::Attest, version);
-        }
-        match self.decided(address, Round::Attest, version, slot)? {
-            Ok(Some(row)) => return self.send_vote(&row, job, slot).await,
-            Ok(None) => return Ok(()),
-            Err(()) => {}
-        }
-        if !self.models.contains_key(&job.weights_hash) {
-            let why = format!("job {address}'s model {} is not loaded here", hex(&job.weights_hash));
-            self.abstain(address, "model_not_loaded", why);
+        if !self.round_open(Round::Attest, address, job, slot, market, index).await? {
             return Ok(());
         }
+        let version = market.oracle_set_version;
         if self.store.output_of_job(address)?.is_some_and(|output| output.output_hash == job.output_hash) {
             let row = self.store.decide(&VoteRow::new(*address, Round::Attest, version, true, [0; 32]))?;
             return self.send_vote(&row, job, slot).await;
@@ -532,12 +524,23 @@ impl Daemon {
         Ok(())
     }
 
+    /// A vote of this oracle's landed: counted by what it said.
+    fn count_landed(&self, row: &VoteRow) {
+        match (row.round, row.yes) {
+            (Round::Attest, true) => self.metrics.attested_complete.inc(),
+            (Round::Attest, false) => self.metrics.attested_withheld.inc(),
+            (Round::Verdict, true) => self.metrics.verdicts_pass.inc(),
+            (Round::Verdict, false) => self.metrics.verdicts_fail.inc(),
+        };
+    }
+
     fn chain_holds_vote(&self, address: &Pubkey, round: Round, version: u32) -> Result<()> {
         if let Some(row) = self.store.vote(address, round, version)?
             && row.state == VoteState::Sending
         {
             // An earlier send landed (one in doubt, or before a kill).
             self.store.set_vote_landed(&row, row.signature.as_deref(), row.slot)?;
+            self.count_landed(&row);
         }
         Ok(())
     }
@@ -596,20 +599,10 @@ impl Daemon {
         market: &Market,
         index: usize,
     ) -> Result<()> {
-        let version = market.oracle_set_version;
-        if has_voted(job, market, index) {
-            return self.chain_holds_vote(address, Round::Verdict, version);
-        }
-        match self.decided(address, Round::Verdict, version, slot)? {
-            Ok(Some(row)) => return self.send_vote(&row, job, slot).await,
-            Ok(None) => return Ok(()),
-            Err(()) => {}
-        }
-        if !self.models.contains_key(&job.weights_hash) {
-            let why = format!("job {address}'s model {} is not loaded here", hex(&job.weights_hash));
-            self.abstain(address, "model_not_loaded", why);
+        if !self.round_open(Round::Verdict, address, job, slot, market, index).await? {
             return Ok(());
         }
+        let version = market.oracle_set_version;
         if self.judging.contains(address) || self.unjudgeable.contains(address) || self.fetching.contains(address) {
             return Ok(());
         }
@@ -679,8 +672,12 @@ impl Daemon {
         );
     }
 
-    /// Sends a decided vote; records what the chain said.
+    /// Sends a decided vote; records what the chain said. The slot it is
+    /// sent at is on disk first: if this process dies before the answer,
+    /// its successor waits out the transaction's blockhash (it may still
+    /// land) instead of signing the vote again.
     async fn send_vote(&mut self, row: &VoteRow, job: &Job, slot: u64) -> Result<()> {
+        self.store.set_vote_doubt(row, Some(slot))?;
         let oracle = self.config.oracle.clone();
         let instruction = match row.round {
             Round::Attest => ix::job_attest(&oracle.pubkey(), &self.config.market, &row.job, row.yes),
@@ -697,12 +694,7 @@ impl Daemon {
         match self.chain.send(&[instruction], &[&*oracle]).await {
             Ok(confirmed) => {
                 self.store.set_vote_landed(row, Some(&confirmed.signature.to_string()), Some(confirmed.slot))?;
-                match what {
-                    "complete" => self.metrics.attested_complete.inc(),
-                    "withheld" => self.metrics.attested_withheld.inc(),
-                    "pass" => self.metrics.verdicts_pass.inc(),
-                    _ => self.metrics.verdicts_fail.inc(),
-                };
+                self.count_landed(row);
                 if row.round == Round::Verdict {
                     self.metrics
                         .verdict_latency_slots
@@ -711,11 +703,12 @@ impl Daemon {
                 info!(job = %row.job, vote = what, signature = %confirmed.signature, "voted");
             }
             Err(ChainError::InDoubt { signature, reason }) => {
-                self.store.set_vote_doubt(row, slot)?;
                 warn!(job = %row.job, %signature, "the vote may or may not have landed ({reason}); not sending it again before slot {}", slot + BLOCKHASH_SLOTS);
             }
             Err(err) if err.program_error() == Some(program_code(SpotcheckError::AlreadyVoted)) => {
+                // An earlier send of this decision landed.
                 self.store.set_vote_landed(row, None, None)?;
+                self.count_landed(row);
             }
             Err(err) if !err.is_retryable() && err.refusal().is_some() => {
                 // The job moved on (a quorum decided, a deadline passed) or the
@@ -726,6 +719,7 @@ impl Daemon {
             }
             Err(err) => {
                 // Nothing landed: the next crank sends it again if it is still due.
+                self.store.set_vote_doubt(row, None)?;
                 self.metrics.rpc_error(&err);
                 self.warn_once(&row.job, "vote", format!("sending the {what} vote failed: {err}"));
             }

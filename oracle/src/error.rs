@@ -36,6 +36,11 @@ pub enum OracleError {
     #[error("the data directory's database {path}: {reason}. Is the disk full or the directory read-only?")]
     Store { path: PathBuf, reason: String },
 
+    #[error(
+        "another spotcheck-oracle is running with the data directory {path}: stop it, or give this one a --data-dir of its own"
+    )]
+    DataDirInUse { path: PathBuf },
+
     #[error("cannot listen on {addr}: {reason}. Is another process using the port?")]
     Listen { addr: String, reason: String },
 
@@ -51,6 +56,12 @@ impl OracleError {
             OracleError::Listen { .. } => true,
             _ => false,
         }
+    }
+}
+
+impl spotcheck_service::binary::Failure for OracleError {
+    fn is_retryable(&self) -> bool {
+        OracleError::is_retryable(self)
     }
 }
 

@@ -17,11 +17,12 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use spotcheck_engine::commit::hex;
+use spotcheck_service::http::error;
 
 use crate::metrics::Metrics;
 use crate::store::{Store, parse_hash};
@@ -44,10 +45,6 @@ pub fn router(state: HttpState) -> Router {
             error(StatusCode::NOT_FOUND, "no such route: see /v1/evidence/<job> and /v1/outputs/<output hash>")
         })
         .with_state(state)
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
 fn unavailable(state: &HttpState, err: crate::OracleError) -> Response {
@@ -102,6 +99,5 @@ async fn healthz(State(state): State<HttpState>) -> Response {
 }
 
 async fn metrics(State(state): State<HttpState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
-        .into_response()
+    spotcheck_service::http::metrics(state.metrics.encode())
 }

@@ -12,7 +12,6 @@ use clap::Parser;
 use spotcheck_client::chain::{Chain, Cluster, RpcChain, RpcChainConfig};
 use spotcheck_oracle::config::{FileConfig, parse_pubkey, read_keypair};
 use spotcheck_oracle::{Config, OracleError};
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -120,63 +119,11 @@ fn build(args: Args) -> Result<(Config, Cluster), OracleError> {
     Ok((config, cluster))
 }
 
-async fn main_async(args: Args) -> Result<(), OracleError> {
-    let (config, cluster) = build(args)?;
-    let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping (signal again to exit at once)");
-        stop.cancel();
-        wait_for_signal().await;
-        tracing::warn!("second signal: exiting now");
-        std::process::exit(130);
-    });
-    spotcheck_oracle::run(config, chain, shutdown).await
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("spotcheck-oracle: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(main_async(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!("{err}");
-            eprintln!("spotcheck-oracle: {err}{}", if err.is_retryable() { " (retrying later can help)" } else { "" });
-            ExitCode::FAILURE
-        }
-    }
+    spotcheck_service::binary::main("spotcheck-oracle", "stopping", |shutdown| async move {
+        let (config, cluster) = build(args)?;
+        let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
+        spotcheck_oracle::run(config, chain, shutdown).await
+    })
 }

@@ -106,8 +106,7 @@ impl Metrics {
     }
 
     pub fn rpc_error(&self, err: &spotcheck_client::chain::ChainError) {
-        let kind = format!("{err:?}");
-        Self::label(&self.rpc_errors, kind.split([' ', '(', '{']).next().unwrap_or("Other"));
+        Self::label(&self.rpc_errors, err.kind());
     }
 
     pub fn encode(&self) -> String {

@@ -14,13 +14,14 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anchor_lang::prelude::Pubkey;
 use rusqlite::{Connection, OptionalExtension, params};
 use spotcheck_client::chain::EventCursor;
 use spotcheck_engine::Hash;
 use spotcheck_engine::commit::hex;
+use spotcheck_service::db::now_ms;
+pub use spotcheck_service::db::parse_hash;
 
 use crate::error::{OracleError, Result};
 
@@ -93,8 +94,9 @@ pub struct VoteRow {
     pub signature: Option<String>,
     /// The slot it landed in.
     pub slot: Option<u64>,
-    /// The slot at which a send came back in doubt: it may still land until
-    /// its blockhash expires, so it is not sent again before then.
+    /// The slot it was sent at, while the answer is not known (recorded
+    /// before the send; kept when the send came back in doubt): it may
+    /// still land until its blockhash expires, so it is not sent again before then.
     pub doubt_slot: Option<u64>,
 }
 
@@ -159,25 +161,7 @@ CREATE TABLE IF NOT EXISTS outputs (
     created_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outputs_by_hash ON outputs (output_hash);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// A 64-character hex hash, as the HTTP paths and the database carry them.
-pub fn parse_hash(text: &str) -> Option<Hash> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
@@ -187,24 +171,13 @@ impl Store {
     /// As [`Store::open`], the database capped at `max_pages` pages (writes
     /// past it fail with SQLite's "database or disk is full").
     pub fn open_capped(path: &Path, max_pages: Option<u32>) -> Result<Self> {
-        let fail = |reason: String| OracleError::Store { path: path.to_owned(), reason };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|err| fail(format!("cannot create {}: {err}", dir.display())))?;
-        }
-        let conn = Connection::open(path).map_err(|err| fail(err.to_string()))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|err| fail(err.to_string()))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(|err| fail(err.to_string()))?;
-        conn.execute_batch(SCHEMA).map_err(|err| fail(err.to_string()))?;
-        if let Some(pages) = max_pages {
-            conn.pragma_update(None, "max_page_count", pages).map_err(|err| fail(err.to_string()))?;
-        }
+        let conn = spotcheck_service::db::open(path, SCHEMA, max_pages)
+            .map_err(|reason| OracleError::Store { path: path.to_owned(), reason })?;
         Ok(Store { path: path.to_owned(), conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // Each hold is one statement; a panic mid-statement leaves SQLite's own
-        // transaction to roll back, so the connection is still consistent.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        spotcheck_service::db::lock(&self.conn)
     }
 
     fn err(&self, err: rusqlite::Error) -> OracleError {
@@ -275,8 +248,9 @@ impl Store {
         )
     }
 
-    pub fn set_vote_doubt(&self, vote: &VoteRow, slot: u64) -> Result<()> {
-        self.update_vote(vote, "doubt_slot = ?5", params![slot as i64])
+    /// The slot the vote was (last) sent at, while it may still land; `None`: it cannot.
+    pub fn set_vote_doubt(&self, vote: &VoteRow, slot: Option<u64>) -> Result<()> {
+        self.update_vote(vote, "doubt_slot = ?5", params![slot.map(|s| s as i64)])
     }
 
     pub fn set_vote_refused(&self, vote: &VoteRow, reason: &str) -> Result<()> {
@@ -393,22 +367,11 @@ impl Store {
     }
 
     pub fn cursor(&self) -> Result<Option<EventCursor>> {
-        let text: Option<String> = self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |row| row.get(0))
-            .optional()
-            .map_err(|err| self.err(err))?;
-        Ok(text.and_then(|text| text.parse().ok()))
+        spotcheck_service::db::cursor(&self.conn()).map_err(|err| self.err(err))
     }
 
     pub fn set_cursor(&self, cursor: &EventCursor) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO meta (key, value) VALUES ('cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![cursor.to_string()],
-            )
-            .map_err(|err| self.err(err))?;
-        Ok(())
+        spotcheck_service::db::set_cursor(&self.conn(), cursor).map_err(|err| self.err(err))
     }
 }
 
@@ -462,7 +425,7 @@ mod tests {
             assert!(store.decide(&vote(true)).unwrap().yes);
             // A second decision (say, the output vanished meanwhile) does not replace the first.
             assert!(store.decide(&vote(false)).unwrap().yes);
-            store.set_vote_doubt(&vote(true), 40).unwrap();
+            store.set_vote_doubt(&vote(true), Some(40)).unwrap();
         }
         let store = Store::open(&path).unwrap();
         let row = store.vote(&vote(true).job, Round::Attest, 1).unwrap().unwrap();

@@ -220,7 +220,7 @@ async fn an_honest_job_settles_and_a_cheat_is_slashed_with_every_party_a_process
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     println!(
-        "local node {}: cheat attested {attested_after:?} after submission; both jobs ended {:?} after it",
+        "local node {}: cheat attested {attested_after:?} after submission; both jobs ended {:?} after submission",
         node.rpc_url,
         submitted_at.elapsed()
     );

@@ -3,8 +3,7 @@
 //! what tests and the demo build directly.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,22 +145,19 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
-    pub fn read(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| WorkerError::Config(format!("cannot read the config file {}: {err}", path.display())))?;
-        toml::from_str(&text).map_err(|err| WorkerError::Config(format!("config file {}: {err}", path.display())))
+    pub fn read(path: &Path) -> Result<Self> {
+        spotcheck_service::config::read_toml(path).map_err(WorkerError::Config)
     }
 }
 
 /// A base-58 address from a flag or the file, with the field's name in the error.
 pub fn parse_pubkey(field: &str, text: &str) -> Result<Pubkey> {
-    Pubkey::from_str(text.trim())
-        .map_err(|_| WorkerError::Config(format!("{field} `{text}` is not a base-58 Solana address")))
+    spotcheck_service::config::parse_pubkey(field, text).map_err(WorkerError::Config)
 }
 
-pub fn read_keypair(path: &std::path::Path) -> Result<Keypair> {
-    solana_keypair::read_keypair_file(path)
-        .map_err(|err| WorkerError::Keypair { path: path.to_owned(), reason: err.to_string() })
+pub fn read_keypair(path: &Path) -> Result<Keypair> {
+    spotcheck_service::config::read_keypair(path)
+        .map_err(|reason| WorkerError::Keypair { path: path.to_owned(), reason })
 }
 
 #[cfg(test)]

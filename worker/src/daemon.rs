@@ -21,7 +21,7 @@ use spotcheck::events::{JobExpired, JobSettled, JobSlashed, JobUnwound};
 use spotcheck::instructions::JobSubmitResultArgs;
 use spotcheck::state::{Job, JobStatus, Market, Model as ModelAccount, Provider, ProviderStatus, SampleDraw};
 use spotcheck_client::chain::filters::{self, program_account};
-use spotcheck_client::chain::{Chain, ChainError, EventFeed, EventPage, FeedItem};
+use spotcheck_client::chain::{Chain, ChainError, EventPage, FeedItem};
 use spotcheck_client::instructions::{self as ix, JobKeys, MarketKeys};
 use spotcheck_client::pda;
 use spotcheck_engine::commit::hex;
@@ -49,6 +49,8 @@ fn program_code(err: SpotcheckError) -> u32 {
 
 /// A started worker: models loaded and registered, device open, listening.
 pub struct Worker {
+    /// Held for as long as the daemon runs (`spotcheck_service::db::lock_dir`).
+    data_dir: std::fs::File,
     config: Config,
     chain: Arc<dyn Chain>,
     store: Arc<Store>,
@@ -71,6 +73,10 @@ impl Worker {
         if config.max_in_flight == 0 {
             return Err(WorkerError::Config("--max-in-flight must be at least 1".into()));
         }
+        let data_dir = spotcheck_service::db::lock_dir(&config.data_dir).map_err(|reason| match reason {
+            None => WorkerError::DataDirInUse { path: config.data_dir.clone() },
+            Some(reason) => WorkerError::Store { path: config.data_dir.clone(), reason },
+        })?;
         let store = Arc::new(Store::open_capped(&config.database_path(), config.max_database_pages)?);
         let cluster = chain.cluster();
         let market: Market = program_account(&*chain, &config.market)
@@ -127,12 +133,9 @@ impl Worker {
                 .map_err(|err| WorkerError::Config(format!("opening the device failed: {err}")))??;
         info!(device = %inference.device_name, "inference device ready");
 
-        let listener = tokio::net::TcpListener::bind(config.listen)
+        let (listener, local_addr) = spotcheck_service::tasks::bind(config.listen)
             .await
-            .map_err(|err| WorkerError::Listen { addr: config.listen.to_string(), reason: err.to_string() })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|err| WorkerError::Listen { addr: config.listen.to_string(), reason: err.to_string() })?;
+            .map_err(|reason| WorkerError::Listen { addr: config.listen.to_string(), reason })?;
         let payout = config.payout.unwrap_or_else(|| {
             anchor_spl::associated_token::get_associated_token_address_with_program_id(
                 &provider.stake_wallet,
@@ -142,6 +145,7 @@ impl Worker {
         });
         info!(provider = %config.provider, endpoint = %provider.endpoint, listen = %local_addr, "worker started");
         Ok(Worker {
+            data_dir,
             models: served.iter().map(|m| (m.id(), m.model.clone())).collect(),
             config,
             chain,
@@ -179,34 +183,26 @@ impl Worker {
             device: self.inference.device_name.clone(),
             provider: self.config.provider.to_string(),
         });
-        let listener = self.listener;
-        let stop = http_stop.clone();
-        tracker.spawn(async move {
-            if let Err(err) = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await {
-                error!("the output server stopped: {err}");
-            }
-        });
-
-        // The feed in its own task: a slow catch-up never holds up the cranks.
+        spotcheck_service::tasks::serve(&tracker, self.listener, app, http_stop.clone(), "output server");
         let cursor = match self.store.cursor()? {
             Some(cursor) => Some(cursor),
             // A first start follows from now: the rescan reads the state before.
-            None => self.chain.latest_cursor().await?,
-        };
-        let (feed_tx, mut feed_rx) = mpsc::channel::<Result<FeedItem, ChainError>>(16);
-        let mut feed = EventFeed::new(self.chain.clone(), cursor, self.config.feed);
-        let feed_stop = http_stop.clone();
-        tracker.spawn(async move {
-            loop {
-                tokio::select! {
-                    () = feed_stop.cancelled() => break,
-                    item = feed.next() => if feed_tx.send(item).await.is_err() { break },
+            None => {
+                let metrics = self.metrics.clone();
+                match spotcheck_service::tasks::newest_cursor(&*self.chain, &shutdown, |err| metrics.rpc_error(err))
+                    .await?
+                {
+                    Some(cursor) => cursor,
+                    None => return Ok(()),
                 }
             }
-        });
+        };
+        let mut feed_rx =
+            spotcheck_service::tasks::follow(&tracker, self.chain.clone(), cursor, self.config.feed, http_stop.clone());
 
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let mut daemon = Daemon {
+            _data_dir: self.data_dir,
             config: self.config,
             chain: self.chain,
             store: self.store,
@@ -268,6 +264,7 @@ pub async fn run(config: Config, chain: Arc<dyn Chain>, shutdown: CancellationTo
 }
 
 struct Daemon {
+    _data_dir: std::fs::File,
     config: Config,
     chain: Arc<dyn Chain>,
     store: Arc<Store>,

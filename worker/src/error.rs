@@ -46,6 +46,11 @@ pub enum WorkerError {
     #[error("the data directory's database {path}: {reason}. Is the disk full or the directory read-only?")]
     Store { path: PathBuf, reason: String },
 
+    #[error(
+        "another spotcheck-worker is running with the data directory {path}: stop it, or give this one a --data-dir of its own"
+    )]
+    DataDirInUse { path: PathBuf },
+
     #[error("cannot listen on {addr}: {reason}. Is another process using the port?")]
     Listen { addr: String, reason: String },
 
@@ -61,6 +66,12 @@ impl WorkerError {
             WorkerError::Listen { .. } => true,
             _ => false,
         }
+    }
+}
+
+impl spotcheck_service::binary::Failure for WorkerError {
+    fn is_retryable(&self) -> bool {
+        WorkerError::is_retryable(self)
     }
 }
 

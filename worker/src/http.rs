@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use spotcheck_engine::commit::{Trace, hex};
+use spotcheck_service::http::error;
 
 use crate::metrics::Metrics;
 use crate::store::{Store, parse_hash};
@@ -40,10 +41,6 @@ pub fn router(state: HttpState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route: see /v1/outputs/<output hash>") })
         .with_state(state)
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// The stored output, or the status and message to answer with.
@@ -120,6 +117,5 @@ async fn healthz(State(state): State<HttpState>) -> Response {
 }
 
 async fn metrics(State(state): State<HttpState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
-        .into_response()
+    spotcheck_service::http::metrics(state.metrics.encode())
 }

@@ -11,7 +11,6 @@ use clap::Parser;
 use spotcheck_client::chain::{Chain, Cluster, RpcChain, RpcChainConfig};
 use spotcheck_worker::config::{FileConfig, parse_pubkey, read_keypair};
 use spotcheck_worker::{Cheat, Config, WorkerError};
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -131,63 +130,15 @@ fn build(args: Args) -> Result<(Config, Cluster), WorkerError> {
     Ok((config, cluster))
 }
 
-async fn main_async(args: Args) -> Result<(), WorkerError> {
-    let (config, cluster) = build(args)?;
-    let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping: no new claims; finishing the job in hand (signal again to exit at once)");
-        stop.cancel();
-        wait_for_signal().await;
-        tracing::warn!("second signal: exiting now");
-        std::process::exit(130);
-    });
-    spotcheck_worker::run(config, chain, shutdown).await
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("spotcheck-worker: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(main_async(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!("{err}");
-            eprintln!("spotcheck-worker: {err}{}", if err.is_retryable() { " (retrying later can help)" } else { "" });
-            ExitCode::FAILURE
-        }
-    }
+    spotcheck_service::binary::main(
+        "spotcheck-worker",
+        "stopping: no new claims; finishing the job in hand",
+        |shutdown| async move {
+            let (config, cluster) = build(args)?;
+            let chain: Arc<dyn Chain> = Arc::new(RpcChain::connect(RpcChainConfig::new(cluster)).await?);
+            spotcheck_worker::run(config, chain, shutdown).await
+        },
+    )
 }

@@ -89,9 +89,7 @@ impl Metrics {
     }
 
     pub fn rpc_error(&self, err: &spotcheck_client::chain::ChainError) {
-        let kind = format!("{err:?}");
-        let kind = kind.split([' ', '(', '{']).next().unwrap_or("Other").to_string();
-        self.rpc_errors.get_or_create(&Kind { kind }).inc();
+        self.rpc_errors.get_or_create(&Kind { kind: err.kind().to_string() }).inc();
     }
 
     pub fn encode(&self) -> String {

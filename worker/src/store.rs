@@ -11,13 +11,14 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anchor_lang::prelude::Pubkey;
 use rusqlite::{Connection, OptionalExtension, params};
 use spotcheck_client::chain::EventCursor;
 use spotcheck_engine::Hash;
 use spotcheck_engine::commit::hex;
+pub(crate) use spotcheck_service::db::now_ms;
+pub use spotcheck_service::db::parse_hash;
 
 use crate::error::{Result, WorkerError};
 
@@ -144,25 +145,7 @@ CREATE TABLE IF NOT EXISTS outputs (
     created_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outputs_by_job ON outputs (job);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// A 64-character hex hash, as the HTTP paths and the database carry them.
-pub fn parse_hash(text: &str) -> Option<Hash> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
 
 fn u32s_to_blob(values: &[u32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
@@ -180,24 +163,13 @@ impl Store {
     /// As [`Store::open`], the database capped at `max_pages` pages (writes
     /// past it fail with SQLite's "database or disk is full").
     pub fn open_capped(path: &Path, max_pages: Option<u32>) -> Result<Self> {
-        let fail = |reason: String| WorkerError::Store { path: path.to_owned(), reason };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|err| fail(format!("cannot create {}: {err}", dir.display())))?;
-        }
-        let conn = Connection::open(path).map_err(|err| fail(err.to_string()))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|err| fail(err.to_string()))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(|err| fail(err.to_string()))?;
-        conn.execute_batch(SCHEMA).map_err(|err| fail(err.to_string()))?;
-        if let Some(pages) = max_pages {
-            conn.pragma_update(None, "max_page_count", pages).map_err(|err| fail(err.to_string()))?;
-        }
+        let conn = spotcheck_service::db::open(path, SCHEMA, max_pages)
+            .map_err(|reason| WorkerError::Store { path: path.to_owned(), reason })?;
         Ok(Store { path: path.to_owned(), conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // Each hold is one statement; a panic mid-statement leaves SQLite's own
-        // transaction to roll back, so the connection is still consistent.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        spotcheck_service::db::lock(&self.conn)
     }
 
     fn err(&self, err: rusqlite::Error) -> WorkerError {
@@ -391,22 +363,11 @@ impl Store {
     }
 
     pub fn cursor(&self) -> Result<Option<EventCursor>> {
-        let text: Option<String> = self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |row| row.get(0))
-            .optional()
-            .map_err(|err| self.err(err))?;
-        Ok(text.and_then(|text| text.parse().ok()))
+        spotcheck_service::db::cursor(&self.conn()).map_err(|err| self.err(err))
     }
 
     pub fn set_cursor(&self, cursor: &EventCursor) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO meta (key, value) VALUES ('cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![cursor.to_string()],
-            )
-            .map_err(|err| self.err(err))?;
-        Ok(())
+        spotcheck_service::db::set_cursor(&self.conn(), cursor).map_err(|err| self.err(err))
     }
 }
 
@@ -474,12 +435,5 @@ mod tests {
         assert_eq!(store.output_of_job(&output.job).unwrap(), Some(output));
         assert_eq!(store.output(&[8; 32]).unwrap(), None);
         assert_eq!(store.cursor().unwrap(), Some(cursor));
-    }
-
-    #[test]
-    fn hashes_parse_only_as_64_hex_digits() {
-        assert_eq!(parse_hash(&hex(&[0xab; 32])), Some([0xab; 32]));
-        assert_eq!(parse_hash("abc"), None);
-        assert_eq!(parse_hash(&"zz".repeat(32)), None);
     }
 }

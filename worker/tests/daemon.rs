@@ -209,6 +209,12 @@ fn start_up_refuses_a_wrong_configuration() {
     let mut config = world.config("e");
     config.models = vec![world.dir.path().join("missing.gguf")];
     assert!(matches!(refused(config), WorkerError::Model { .. }));
+    // A data directory another worker runs with.
+    let running = Running::start(world.config("f"), chain(&world)).unwrap();
+    let err = refused(world.config("f"));
+    assert!(matches!(err, WorkerError::DataDirInUse { .. }), "{err}");
+    assert!(err.to_string().contains("--data-dir of its own"), "{err}");
+    running.stop().unwrap();
     // Nothing was sent by any of them.
     assert_eq!(
         world.chain.lock().history().iter().filter(|tx| tx.logs.iter().any(|l| l.contains("JobClaim"))).count(),

@@ -147,6 +147,27 @@ impl ChainError {
         )
     }
 
+    /// The variant's name, for metrics labels and logs (`Unreachable`, `Refused`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChainError::Unreachable { .. } => "Unreachable",
+            ChainError::Timeout { .. } => "Timeout",
+            ChainError::RateLimited { .. } => "RateLimited",
+            ChainError::NodeUnhealthy { .. } => "NodeUnhealthy",
+            ChainError::Rpc { .. } => "Rpc",
+            ChainError::BadResponse { .. } => "BadResponse",
+            ChainError::ProgramNotDeployed { .. } => "ProgramNotDeployed",
+            ChainError::Refused(_) => "Refused",
+            ChainError::NotConfirmed { .. } => "NotConfirmed",
+            ChainError::InDoubt { .. } => "InDoubt",
+            ChainError::WebsocketClosed { .. } => "WebsocketClosed",
+            ChainError::CursorNotFound { .. } => "CursorNotFound",
+            ChainError::AccountLayout { .. } => "AccountLayout",
+            ChainError::InvalidInput(_) => "InvalidInput",
+            ChainError::Embedded(_) => "Embedded",
+        }
+    }
+
     /// How long the node asked us to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

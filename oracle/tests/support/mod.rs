@@ -122,3 +122,15 @@ pub fn metric<E: Send + 'static>(running: &Running<E>, name: &str) -> f64 {
 pub fn metric_sum(oracles: &[OracleRunning], name: &str) -> f64 {
     oracles.iter().map(|o| metric(o, name)).sum()
 }
+
+/// Asserts a counter summed over `oracles` comes to `expected`: a vote's
+/// counter goes up just after its send returns, which can be a moment after
+/// the job it decided has already closed, so it is waited for (5 s at most).
+#[track_caller]
+pub fn assert_count(oracles: &[OracleRunning], name: &str, expected: f64) {
+    let give_up = std::time::Instant::now() + Duration::from_secs(5);
+    while metric_sum(oracles, name) < expected && std::time::Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(metric_sum(oracles, name), expected, "{name}");
+}
