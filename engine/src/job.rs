@@ -255,6 +255,14 @@ impl Job<'_> {
         Ok(mismatch.map_or(Completion::Complete, Completion::Mismatch))
     }
 
+    /// The trace an honest provider commits for `served` as this job's
+    /// output ([`crate::verify::teacher_forced_trace`]): not part of the
+    /// verdict, but where a failed one says which leaf first differs.
+    pub fn trace(&self, model: &Model, backend: &dyn Backend, served: &[u32]) -> Result<commit::Trace> {
+        let prompt = self.prompt_tokens(model)?;
+        crate::verify::teacher_forced_trace(model, backend, &prompt, served, self.token_budget as usize)
+    }
+
     /// Rules 4 and 5: re-executes the `served` ids against the committed
     /// `output_hash` and `trace_root`, and returns the verdict with its
     /// evidence.

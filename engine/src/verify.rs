@@ -53,6 +53,30 @@ fn fail(kind: DivergenceKind, token_index: usize) -> Divergence {
     Divergence { kind, token_index, position: None, layer: None, expected: None, claimed: None }
 }
 
+/// The trace generation commits for `output` after `prompt` (one leaf per
+/// position and layer, position-major), from one teacher-forced pass over
+/// the prompt and every output token but the last: what an oracle compares,
+/// leaf by leaf, with a provider's proven leaves to say where a trace that
+/// failed first diverged.
+pub fn teacher_forced_trace(
+    model: &Model,
+    be: &dyn Backend,
+    prompt: &[u32],
+    output: &[u32],
+    max_new_tokens: usize,
+) -> Result<Trace> {
+    let c = model.config();
+    check_request(model, prompt, max_new_tokens)?;
+    let fed = output.len().saturating_sub(1);
+    let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len() + fed.max(max_new_tokens));
+    let mut input = Vec::with_capacity(prompt.len() + fed);
+    input.extend_from_slice(prompt);
+    input.extend_from_slice(&output[..fed]);
+    let mut leaves = Vec::with_capacity(input.len() * c.n_layers);
+    forward(&model.weights, be, &mut kv, &input, input.len(), Some(&mut leaves))?;
+    Ok(Trace { layers: c.n_layers as u32, leaves })
+}
+
 /// Re-executes `claim` on `model` and says whether it holds.
 pub fn verify(model: &Model, be: &dyn Backend, claim: &Claim<'_>) -> Result<Verdict> {
     let c = model.config();

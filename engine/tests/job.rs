@@ -155,6 +155,27 @@ fn re_execution_passes_honest_work_on_every_backend_with_one_evidence_hash() {
 }
 
 #[test]
+fn the_teacher_forced_trace_is_the_one_generation_commits() {
+    let model = common::tiny(GgmlType::Q4_1);
+    let job = job(&model);
+    let out = job.run(&model, &common::one_backend()).unwrap();
+    for be in common::backends() {
+        let trace = job.trace(&model, &be, &out.tokens).unwrap();
+        assert_eq!(trace.root(), out.trace_root);
+        let prompt = job.prompt_tokens(&model).unwrap().len();
+        assert_eq!(trace.positions() as usize, prompt + out.tokens.len() - 1);
+    }
+    // Other tokens, another trace: it differs from the first fed token on.
+    let mut other = out.tokens.clone();
+    other[0] = (other[0] + 1) % model.config().vocab_size as u32;
+    let honest = job.trace(&model, &common::one_backend(), &out.tokens).unwrap();
+    let changed = job.trace(&model, &common::one_backend(), &other).unwrap();
+    let first = honest.leaves.iter().zip(&changed.leaves).position(|(a, b)| a != b).unwrap();
+    let prompt = job.prompt_tokens(&model).unwrap().len();
+    assert_eq!(first as u32 / honest.layers, prompt as u32, "the prompt's leaves are the same");
+}
+
+#[test]
 fn re_execution_fails_a_fabricated_answer_and_its_evidence_names_the_token() {
     let model = common::tiny(GgmlType::Q8_0);
     let job = job(&model);

@@ -100,6 +100,9 @@ enum Fetched {
     Failed { kind: &'static str, reason: String },
 }
 
+/// A located trace divergence for a job's evidence (its `detail.trace`).
+type Located = (Pubkey, serde_json::Value);
+
 /// A re-execution's result: the job, the oracle-set version it was judged for.
 type Judged = (Pubkey, u32, Result<ReExecuted, String>);
 
@@ -229,6 +232,7 @@ impl Oracle {
 
         let (fetched_tx, mut fetched_rx) = mpsc::unbounded_channel();
         let (judged_tx, mut judged_rx) = mpsc::unbounded_channel();
+        let (located_tx, mut located_rx) = mpsc::unbounded_channel();
         let mut daemon = Daemon {
             _data_dir: self.data_dir,
             config: self.config,
@@ -243,11 +247,13 @@ impl Oracle {
             not_served: HashMap::new(),
             judging: HashSet::new(),
             unjudgeable: HashSet::new(),
+            judged_jobs: HashMap::new(),
             crank_after: HashMap::new(),
             seen: HashSet::new(),
             warned: HashSet::new(),
             fetched_tx,
             judged_tx,
+            located_tx,
         };
         let mut tick = tokio::time::interval(daemon.config.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -257,6 +263,7 @@ impl Oracle {
                 () = shutdown.cancelled() => break Ok(()),
                 Some((job, slot, fetched)) = fetched_rx.recv() => daemon.fetched(job, slot, fetched),
                 Some((job, version, judged)) = judged_rx.recv() => daemon.judged(job, version, judged),
+                Some((job, located)) = located_rx.recv() => daemon.located(job, located),
                 item = feed_rx.recv() => match item {
                     Some(Ok(FeedItem::Events(page))) => daemon.on_events(&page),
                     Some(Ok(FeedItem::Rescan)) => {}
@@ -305,6 +312,8 @@ struct Daemon {
     judging: HashSet<Pubkey>,
     /// Jobs whose re-execution failed (the same bits fail the same way): no vote.
     unjudgeable: HashSet<Pubkey>,
+    /// The jobs being re-executed, as read when it started (for locating a divergence).
+    judged_jobs: HashMap<Pubkey, Job>,
     /// Cranks that failed, not retried before the instant.
     crank_after: HashMap<(Pubkey, &'static str), Instant>,
     /// (job, what) counted once in the metrics (sampled, challenged, abstained).
@@ -313,6 +322,7 @@ struct Daemon {
     warned: HashSet<(Pubkey, &'static str)>,
     fetched_tx: mpsc::UnboundedSender<(Pubkey, u64, Fetched)>,
     judged_tx: mpsc::UnboundedSender<Judged>,
+    located_tx: mpsc::UnboundedSender<Located>,
 }
 
 impl Daemon {
@@ -614,6 +624,7 @@ impl Daemon {
             return Ok(());
         };
         self.judging.insert(*address);
+        self.judged_jobs.insert(*address, job.clone());
         let request = ReExecution {
             model_id: job.weights_hash,
             prompt: job.prompt.clone(),
@@ -637,6 +648,7 @@ impl Daemon {
         let done = match judged {
             Ok(done) => done,
             Err(why) => {
+                self.judged_jobs.remove(&address);
                 self.unjudgeable.insert(address);
                 self.abstain(&address, "reexecution_failed", format!("re-executing job {address} failed: {why}"));
                 return;
@@ -670,6 +682,38 @@ impl Daemon {
             seconds = format!("{seconds:.2}"),
             "re-executed"
         );
+        // The vote does not wait for this: where the provider's trace first
+        // differs from ours, proved leaf by leaf, added to the served evidence.
+        if let (Some(trace), Some(job)) = (done.trace, self.judged_jobs.remove(&address)) {
+            let (chain, fetcher, located) = (self.chain.clone(), self.fetcher.clone(), self.located_tx.clone());
+            self.tracker.spawn(async move {
+                let found = match program_account::<Provider>(&*chain, &job.provider).await {
+                    Ok(Some(provider)) => {
+                        crate::locate::locate(&fetcher, &provider.endpoint, &job.output_hash, &job.trace_root, &trace)
+                            .await
+                    }
+                    Ok(None) => serde_json::json!({ "unavailable": format!("provider {} is gone", job.provider) }),
+                    Err(err) => {
+                        serde_json::json!({ "unavailable": format!("reading provider {}: {err}", job.provider) })
+                    }
+                };
+                let _ = located.send((address, found));
+            });
+        }
+    }
+
+    /// A trace divergence located: added to the job's stored evidence.
+    fn located(&mut self, address: Pubkey, found: serde_json::Value) {
+        let updated = self.store.evidence(&address).and_then(|row| {
+            let Some(mut row) = row else { return Ok(()) };
+            let mut detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
+            detail["trace"] = found;
+            row.detail = detail.to_string();
+            self.store.put_evidence(&row)
+        });
+        if let Err(err) = updated {
+            self.store_failed("adding the located divergence to the evidence", &err);
+        }
     }
 
     /// Sends a decided vote; records what the chain said. The slot it is

@@ -28,8 +28,8 @@ pub enum FetchError {
     Redirect { url: String, location: String },
     #[error("{url} sent more than {limit} bytes")]
     TooLarge { url: String, limit: usize },
-    #[error("{url} sent a body that is not an output (JSON with `tokens`, a list of token ids): {reason}")]
-    Malformed { url: String, reason: String },
+    #[error("{url} sent a body that is not {what}: {reason}")]
+    Malformed { url: String, what: &'static str, reason: String },
 }
 
 impl FetchError {
@@ -45,6 +45,25 @@ impl FetchError {
             FetchError::Malformed { .. } => "malformed",
         }
     }
+}
+
+const OUTPUT: &str = "an output (JSON with `tokens`, a list of token ids)";
+const PROOF: &str = "a trace proof (JSON with `leaf`, `index`, `leaf_count` and `siblings`)";
+
+/// One trace leaf of a provider's, with its inclusion proof (the worker's
+/// `GET /v1/outputs/<hash>/proof/<position>/<layer>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvenLeaf {
+    pub leaf: Hash,
+    pub proof: spotcheck_engine::commit::InclusionProof,
+}
+
+#[derive(Deserialize)]
+struct ServedProof {
+    leaf: String,
+    index: usize,
+    leaf_count: usize,
+    siblings: Vec<String>,
 }
 
 /// The part of the worker's output JSON an oracle relies on: the ids. It
@@ -80,9 +99,41 @@ impl Fetcher {
         }
         let url = format!("{base}/v1/outputs/{}", hex(output_hash));
         let body = self.get(&url).await?;
-        serde_json::from_slice::<Served>(&body)
-            .map(|served| served.tokens)
-            .map_err(|err| FetchError::Malformed { url, reason: err.to_string() })
+        serde_json::from_slice::<Served>(&body).map(|served| served.tokens).map_err(|err| FetchError::Malformed {
+            url,
+            what: OUTPUT,
+            reason: err.to_string(),
+        })
+    }
+
+    /// The provider's trace leaf at (`position`, `layer`) of `output_hash`,
+    /// with its inclusion proof (checked by the caller against the root).
+    pub async fn proof(
+        &self,
+        endpoint: &str,
+        output_hash: &Hash,
+        position: u32,
+        layer: u32,
+    ) -> Result<ProvenLeaf, FetchError> {
+        let base = endpoint.trim().trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(FetchError::BadEndpoint(endpoint.to_string()));
+        }
+        let url = format!("{base}/v1/outputs/{}/proof/{position}/{layer}", hex(output_hash));
+        let body = self.get(&url).await?;
+        let malformed = |reason: String| FetchError::Malformed { url: url.clone(), what: PROOF, reason };
+        let served: ServedProof = serde_json::from_slice(&body).map_err(|err| malformed(err.to_string()))?;
+        let hash = |text: &str| {
+            spotcheck_service::db::parse_hash(text).ok_or_else(|| malformed(format!("`{text}` is not a hash")))
+        };
+        Ok(ProvenLeaf {
+            leaf: hash(&served.leaf)?,
+            proof: spotcheck_engine::commit::InclusionProof {
+                index: served.index,
+                leaf_count: served.leaf_count,
+                siblings: served.siblings.iter().map(|s| hash(s)).collect::<Result<_, _>>()?,
+            },
+        })
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {

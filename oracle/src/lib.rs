@@ -29,6 +29,7 @@ pub mod daemon;
 pub mod error;
 pub mod fetch;
 pub mod http;
+pub mod locate;
 pub mod metrics;
 pub mod store;
 pub mod verifier;

@@ -46,6 +46,10 @@ pub struct ReExecution {
 #[derive(Clone, Debug)]
 pub struct ReExecuted {
     pub verdict: JobVerdict,
+    /// On a failed verdict, the trace an honest provider would have
+    /// committed (for locating the first leaf that differs); `None` on a
+    /// pass, or when it could not be computed.
+    pub trace: Option<spotcheck_engine::Trace>,
     /// Positions run through the model (prompt and served tokens).
     pub positions: usize,
     pub elapsed: Duration,
@@ -126,5 +130,8 @@ fn re_execute(
     let job = Job { model_id: request.model_id, prompt: &request.prompt, token_budget: request.token_budget };
     let verdict = job.re_execute(model, backend, &request.output_hash, &request.trace_root, &request.tokens)?;
     let positions = job.prompt_tokens(model)?.len() + request.tokens.len();
-    Ok(ReExecuted { verdict, positions, elapsed: started.elapsed() })
+    let elapsed = started.elapsed();
+    // Only a failure needs it: one more pass, not counted in the verdict's time.
+    let trace = if verdict.passed() { None } else { job.trace(model, backend, &request.tokens).ok() };
+    Ok(ReExecuted { verdict, trace, positions, elapsed })
 }

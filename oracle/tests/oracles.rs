@@ -146,6 +146,52 @@ fn cheat_is_caught(cheat: Cheat) {
     assert_count(&oracles, "verdicts_fail", 2.0);
     let hashes = check_evidence(&oracles, &job, false);
     assert!(hashes.len() >= 2 && hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
+
+    // Where the provider's trace first differs, located after the vote.
+    let judged: Vec<&OracleRunning> =
+        oracles.iter().filter(|o| o.get(&format!("/v1/evidence/{job}")).0 == 200).collect();
+    let mut trace = serde_json::Value::Null;
+    wait_until("the located divergence", WAIT, || {
+        trace = judged[0].get(&format!("/v1/evidence/{job}")).1["detail"]["trace"].clone();
+        !trace.is_null()
+    });
+    match cheat {
+        // Another model's hidden states: they differ from the very first leaf, proved.
+        Cheat::SmallerModel(_) => {
+            let first = &trace["first_divergent"];
+            assert_eq!((first["position"].as_u64(), first["layer"].as_u64()), (Some(0), Some(0)), "{trace}");
+            assert!(trace["last_agreeing"].is_null(), "{trace}");
+            assert!(trace["shape"].is_string(), "another model, another shape: {trace}");
+            let proof = spotcheck_engine::commit::InclusionProof {
+                index: first["index"].as_u64().unwrap() as usize,
+                leaf_count: first["leaf_count"].as_u64().unwrap() as usize,
+                siblings: first["siblings"].as_array().unwrap().iter().map(parse).collect(),
+            };
+            // The smaller model has one layer: its trace is positions × 1.
+            let positions = proof.leaf_count as u32;
+            assert!(
+                spotcheck_engine::commit::verify_proof(
+                    &parse(&first["leaf"]),
+                    &proof,
+                    positions,
+                    1,
+                    &attested.trace_root
+                ),
+                "the provider's leaf is proved against its committed root"
+            );
+            assert_ne!(first["leaf"], first["ours"]);
+        }
+        // No trace served: nothing to prove, and the evidence says so.
+        Cheat::SkipWork => assert!(trace["unavailable"].as_str().unwrap().contains("no proof"), "{trace}"),
+        // The model ran, on fewer tokens: the trace agrees; the tokens are at fault.
+        Cheat::Truncate => assert!(trace["matches"].is_string(), "{trace}"),
+        Cheat::Withhold => unreachable!("a withheld output is never re-executed"),
+    }
+}
+
+/// A hex hash from the evidence JSON.
+fn parse(value: &serde_json::Value) -> [u8; 32] {
+    spotcheck_oracle::store::parse_hash(value.as_str().unwrap()).unwrap()
 }
 
 #[test]
