@@ -411,7 +411,7 @@ impl Daemon {
             JobStatus::Open => {}
             JobStatus::Claimed => {
                 if job.result_deadline().is_ok_and(|deadline| slot > deadline) {
-                    self.expire(address, job, market).await?;
+                    self.penalize(address, job, market, "job_expire", ix::job_expire).await?;
                 }
             }
             JobStatus::Submitted => {
@@ -421,7 +421,7 @@ impl Daemon {
                     self.attest_round(address, job, slot, market, index).await?;
                 }
             }
-            JobStatus::Withheld => self.expire(address, job, market).await?,
+            JobStatus::Withheld => self.penalize(address, job, market, "job_expire", ix::job_expire).await?,
             JobStatus::Attested => {
                 if job.is_challenged() && self.first_time(address, "challenged") {
                     self.metrics.challenged.inc();
@@ -444,7 +444,7 @@ impl Daemon {
                 }
             }
             JobStatus::Verified => self.settle(address, job, market).await?,
-            JobStatus::Rejected => self.slash(address, job, market).await?,
+            JobStatus::Rejected => self.penalize(address, job, market, "job_slash", ix::job_slash).await?,
         }
         Ok(())
     }
@@ -856,21 +856,20 @@ impl Daemon {
         Ok(())
     }
 
-    async fn slash(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+    /// `job_slash` or `job_expire` (`build`), paying the parties' accounts.
+    async fn penalize(
+        &mut self,
+        address: &Pubkey,
+        job: &Job,
+        market: &Market,
+        what: &'static str,
+        build: fn(&MarketKeys, &JobKeys, &JobRecipients) -> Instruction,
+    ) -> Result<()> {
         let keys = MarketKeys::new(self.config.market, market);
         let mut instructions = Vec::new();
         let to = self.recipients(job, &keys, &mut instructions).await?;
-        instructions.push(ix::job_slash(&keys, &JobKeys::new(*address, job), &to));
-        self.send_crank(address, "job_slash", instructions).await;
-        Ok(())
-    }
-
-    async fn expire(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
-        let keys = MarketKeys::new(self.config.market, market);
-        let mut instructions = Vec::new();
-        let to = self.recipients(job, &keys, &mut instructions).await?;
-        instructions.push(ix::job_expire(&keys, &JobKeys::new(*address, job), &to));
-        self.send_crank(address, "job_expire", instructions).await;
+        instructions.push(build(&keys, &JobKeys::new(*address, job), &to));
+        self.send_crank(address, what, instructions).await;
         Ok(())
     }
 
