@@ -3,6 +3,7 @@
 
 mod attention;
 mod avx2;
+mod avx2_ops;
 mod matmul;
 mod ops;
 mod pool;
@@ -140,7 +141,12 @@ impl Backend for CpuBackend {
             .zip(out.q.chunks_mut(per * cols))
             .zip(out.d.chunks_mut(per * nb).zip(out.s.chunks_mut(per * nb)))
             .collect();
-        self.par_each(pieces, |_, ((x, q), (d, s))| quant::quantize_into(x, q, d, s));
+        let simd = self.simd;
+        self.par_each(pieces, |_, ((x, q), (d, s))| match simd {
+            // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
+            Simd::Avx2 => unsafe { avx2_ops::quantize_into(x, q, d, s) },
+            Simd::Portable => quant::quantize_into(x, q, d, s),
+        });
         Ok(())
     }
 
@@ -172,7 +178,12 @@ impl Backend for CpuBackend {
 
     fn silu_mul(&self, gate: &mut [f32], up: &[f32]) -> Result<()> {
         let per = gate.len().div_ceil(self.threads * 2).max(4096);
-        self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| ops::silu_mul(g, u));
+        let simd = self.simd;
+        self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| match simd {
+            // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
+            Simd::Avx2 => unsafe { avx2_ops::silu_mul(g, u) },
+            Simd::Portable => ops::silu_mul(g, u),
+        });
         Ok(())
     }
 
