@@ -40,6 +40,7 @@ pub(super) use x86::{gemm, tile};
 mod x86 {
     use std::arch::x86_64::*;
 
+    use super::super::avx2_ops::tree32;
     use super::super::matmul::{ColumnsMut, GEMM_TILE, act_row, block_q4_1, block_q8_0};
     use super::super::reduce::{self, LANES};
     use super::{Q8Acts, Weight};
@@ -134,6 +135,10 @@ mod x86 {
             // SAFETY: tmp holds 8 f32s.
             unsafe { _mm256_storeu_ps(tmp.as_mut_ptr(), *a) };
             lanes[i * 8..i * 8 + 8].copy_from_slice(&tmp);
+        }
+        if from == nb {
+            // No tail blocks: the same tree without leaving the registers.
+            return tree32(*acc);
         }
         for b in from..nb {
             lanes[b % LANES] += tail(b);

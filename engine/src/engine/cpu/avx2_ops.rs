@@ -11,7 +11,7 @@
 //! compares whole runs.
 
 #[cfg(target_arch = "x86_64")]
-pub(super) use x86::{head, quantize_into, silu_mul};
+pub(super) use x86::{head, quantize_into, silu_mul, tree32};
 
 /// # Safety
 /// The CPU must support AVX2.
@@ -193,7 +193,7 @@ mod x86 {
     /// reduce::tree of 32 lanes held as 4 vectors (lanes 8j..8j+8 in v[j]).
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn tree32(v: [__m256; 4]) -> f32 {
+    pub(in super::super) fn tree32(v: [__m256; 4]) -> f32 {
         // w = 16, then 8: whole vectors.
         let c = _mm256_add_ps(_mm256_add_ps(v[0], v[2]), _mm256_add_ps(v[1], v[3]));
         // w = 4, 2, 1 inside the vector; only lane 0's result is read.

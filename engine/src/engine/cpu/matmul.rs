@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn quantized_kernels_match_the_rule_and_each_other() {
         for k in [32, 160, 256, 1536, 1600] {
-            let (rows, m_rows) = (7, 3);
+            let (rows, m_rows) = (7, 5);
             let raw = noise(rows * k, k as u64);
             for bytes_ty in ["q8_0", "q4_1"] {
                 let w = quantized(bytes_ty, rows, k, &raw);
