@@ -41,7 +41,7 @@ mod x86 {
     use std::arch::x86_64::*;
 
     use super::super::avx2_ops::tree32;
-    use super::super::matmul::{ColumnsMut, GEMM_TILE, act_row, block_q4_1, block_q8_0};
+    use super::super::matmul::{ColumnsMut, GEMM_TILE, act_row};
     use super::super::reduce::{self, LANES};
     use super::{Q8Acts, Weight};
 
@@ -125,33 +125,24 @@ mod x86 {
         _mm256_add_epi32(lo, hi)
     }
 
-    /// Stores the four lane vectors and finishes the tail blocks and the tree.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn finish(acc: &[__m256; 4], tail: impl Fn(usize) -> f32, from: usize, nb: usize) -> f32 {
-        let mut lanes = [0.0f32; LANES];
-        for (i, a) in acc.iter().enumerate() {
-            let mut tmp = [0.0f32; 8];
-            // SAFETY: tmp holds 8 f32s.
-            unsafe { _mm256_storeu_ps(tmp.as_mut_ptr(), *a) };
-            lanes[i * 8..i * 8 + 8].copy_from_slice(&tmp);
-        }
-        if from == nb {
-            // No tail blocks: the same tree without leaving the registers.
-            return tree32(*acc);
-        }
-        for b in from..nb {
-            lanes[b % LANES] += tail(b);
-        }
-        reduce::tree(&mut lanes)
-    }
-
     #[target_feature(enable = "avx2")]
     #[inline]
     fn load8(s: &[f32], at: usize) -> __m256 {
         let s = &s[at..at + 8];
         // SAFETY: the slice above has 8 elements.
         unsafe { _mm256_loadu_ps(s.as_ptr()) }
+    }
+
+    /// `load8` of the last, partial group: +0.0 past the end of `s`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn load8_padded(s: &[f32], at: usize) -> __m256 {
+        let at = at.min(s.len());
+        let n = (s.len() - at).min(8) as i32;
+        // Lanes i < n are loaded; a masked-out lane reads nothing and is +0.0.
+        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        // SAFETY: only the n elements at..at + n, inside s, are read.
+        unsafe { _mm256_maskload_ps(s.as_ptr().add(at), mask) }
     }
 
     // v[r][j] is indexed on both axes; an iterator over j would hide that.
@@ -189,13 +180,32 @@ mod x86 {
                 acc[r][g % 4] = _mm256_add_ps(acc[r][g % 4], _mm256_add_ps(t, off));
             }
         }
-        std::array::from_fn(|r| {
-            let a = &acts[r];
-            let tail = |b: usize| {
-                block_q4_1(wd[b], wm[b], &qs[b * 16..b * 16 + 16], a.d[b], a.s[b], &a.q[b * 32..b * 32 + 32])
-            };
-            finish(&acc[r], tail, groups * 8, nb)
-        })
+        if groups * 8 < nb {
+            // The last blocks as a group padded with zero blocks: their value
+            // is (0 * 0) * 0 + 0 * 0 = +0.0, and adding +0.0 changes no lane
+            // (a lane starts at +0.0, so it is never -0.0). Kept out of the
+            // loop above, whose constant trip count keeps v in registers.
+            let g = groups;
+            let mut v = [[_mm256_setzero_si256(); 8]; R];
+            for (j, b) in (g * 8..nb).enumerate() {
+                // SAFETY: b < nb, so 16 bytes at b*16 are in bounds.
+                let raw = unsafe { _mm_loadu_si128(qs.as_ptr().add(b * 16).cast()) };
+                let wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), mask);
+                for r in 0..R {
+                    // SAFETY: 32 bytes at b*32 < nb*32 are in bounds.
+                    let a = unsafe { _mm256_loadu_si256(aq[r].as_ptr().add(b * 32).cast()) };
+                    v[r][j] = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, a), ones);
+                }
+            }
+            let (wdv, wmv) = (load8_padded(wd, g * 8), load8_padded(wm, g * 8));
+            for r in 0..R {
+                let isum = _mm256_cvtepi32_ps(hsum8(&v[r]));
+                let t = _mm256_mul_ps(_mm256_mul_ps(wdv, load8_padded(acts[r].d, g * 8)), isum);
+                let off = _mm256_mul_ps(wmv, load8_padded(acts[r].s, g * 8));
+                acc[r][g % 4] = _mm256_add_ps(acc[r][g % 4], _mm256_add_ps(t, off));
+            }
+        }
+        std::array::from_fn(|r| tree32(acc[r]))
     }
 
     #[allow(clippy::needless_range_loop)]
@@ -231,11 +241,28 @@ mod x86 {
                 acc[r][g % 4] = _mm256_add_ps(acc[r][g % 4], t);
             }
         }
-        std::array::from_fn(|r| {
-            let a = &acts[r];
-            let tail = |b: usize| block_q8_0(wd[b], &wq[b * 32..b * 32 + 32], a.d[b], &a.q[b * 32..b * 32 + 32]);
-            finish(&acc[r], tail, groups * 8, nb)
-        })
+        if groups * 8 < nb {
+            // The last blocks, zero-padded as in dot_q4_1.
+            let g = groups;
+            let mut v = [[_mm256_setzero_si256(); 8]; R];
+            for (j, b) in (g * 8..nb).enumerate() {
+                // SAFETY: b < nb, so 32 bytes at b*32 are in bounds.
+                let w = unsafe { _mm256_loadu_si256(wq.as_ptr().add(b * 32).cast()) };
+                let wabs = _mm256_abs_epi8(w);
+                for r in 0..R {
+                    // SAFETY: as above.
+                    let a = unsafe { _mm256_loadu_si256(aq[r].as_ptr().add(b * 32).cast()) };
+                    v[r][j] = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(a, w)), ones);
+                }
+            }
+            let wdv = load8_padded(wd, g * 8);
+            for r in 0..R {
+                let isum = _mm256_cvtepi32_ps(hsum8(&v[r]));
+                let t = _mm256_mul_ps(_mm256_mul_ps(wdv, load8_padded(acts[r].d, g * 8)), isum);
+                acc[r][g % 4] = _mm256_add_ps(acc[r][g % 4], t);
+            }
+        }
+        std::array::from_fn(|r| tree32(acc[r]))
     }
 
     // ---- GEMM: several activation rows (prefill, verification) ----
