@@ -234,6 +234,29 @@ mod x86 {
         tree32(v)
     }
 
+    /// `out` (V vectors at head column d0) = +0.0 + Σ e_t v_t[d0..] over
+    /// t = l, l + 32, ... < e.len(), in that order.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn lane_sum<const V: usize>(e: &[f32], kv: &Kv<'_>, l: usize, d0: usize, out: &mut [f32]) {
+        let hd = d0 + V * 8;
+        let mut r = [_mm256_setzero_ps(); V];
+        let mut t = l;
+        while t < e.len() {
+            let ev = _mm256_set1_ps(e[t]);
+            let v = &kv.value(t, hd)[d0..];
+            for (i, ri) in r.iter_mut().enumerate() {
+                *ri = _mm256_add_ps(*ri, _mm256_mul_ps(ev, load(&v[i * 8..])));
+            }
+            t += LANES;
+        }
+        for (i, ri) in r.iter().enumerate() {
+            let o = &mut out[i * 8..i * 8 + 8];
+            // SAFETY: o has 8 elements.
+            unsafe { _mm256_storeu_ps(o.as_mut_ptr(), *ri) };
+        }
+    }
+
     /// `attention::head` (same contract), head_dim a multiple of 8.
     ///
     /// # Safety
@@ -268,15 +291,21 @@ mod x86 {
         }
         let denom = sum(e);
         // [32][hd] R32 lanes over t: lane t % 32 accumulates e_t * v_t.
+        // Lane by lane, so each lane's running sums stay in registers while
+        // its terms t = l, l + 32, ... are added in increasing t.
+        // Lanes past the context stay +0.0; lanes below it are written
+        // whole by lane_sum.
         let acc = &mut s.acc[..LANES * hd];
-        acc.fill(0.0);
-        for (t, &et) in e.iter().enumerate() {
-            let lane = &mut acc[(t % LANES) * hd..(t % LANES + 1) * hd];
-            let ev = _mm256_set1_ps(et);
-            for (a, vd) in lane.chunks_exact_mut(8).zip(kv.value(t, hd).chunks_exact(8)) {
-                let r = _mm256_add_ps(load(a), _mm256_mul_ps(ev, load(vd)));
-                // SAFETY: a has 8 elements.
-                unsafe { _mm256_storeu_ps(a.as_mut_ptr(), r) };
+        acc[kv.len.min(LANES) * hd..].fill(0.0);
+        for (l, lane) in acc.chunks_exact_mut(hd).enumerate().take(kv.len) {
+            let mut d0 = 0;
+            while d0 + 32 <= hd {
+                lane_sum::<4>(e, kv, l, d0, &mut lane[d0..d0 + 32]);
+                d0 += 32;
+            }
+            while d0 < hd {
+                lane_sum::<1>(e, kv, l, d0, &mut lane[d0..d0 + 8]);
+                d0 += 8;
             }
         }
         let mut w = LANES / 2;
