@@ -334,6 +334,43 @@ mod tests {
     }
 
     #[test]
+    fn gemm_integer_sums_at_their_extremes() {
+        // The largest block dots the kernels' integer paths must hold
+        // exactly: Q4_1 quants of 15 against activations of ±127 (eight
+        // i16 steps of 3,810 each), Q8_0 quants of -128 and 127.
+        let (rows, k, m_rows) = (9, 576, 5);
+        let nb = k / 32;
+        let x: Vec<f32> = (0..m_rows * k).map(|i| if (i / k) % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let mut xq = Q8Acts::default();
+        quantize_rows(&x, k, &mut xq);
+        assert!(xq.q.iter().all(|&q| q.abs() == 127));
+        let q8: Vec<i8> = (0..rows * k).map(|i| if (i / k) % 2 == 0 { -128 } else { 127 }).collect();
+        let weights = [
+            Weight::Q4_1 {
+                rows,
+                cols: k,
+                d: vec![0.5; rows * nb],
+                m: vec![-1.0; rows * nb],
+                qs: vec![0xff; rows * k / 2],
+            },
+            Weight::Q8_0 { rows, cols: k, d: vec![0.25; rows * nb], q: q8 },
+        ];
+        for w in &weights {
+            for simd in Simd::available() {
+                let be = CpuBackend::with_simd(1, simd).unwrap();
+                let mut out = vec![f32::NAN; m_rows * rows];
+                matmul(&be, &x, &xq, w, &mut out);
+                for m in 0..m_rows {
+                    for n in 0..rows {
+                        let want = reference(w, &xq, m, n).to_bits();
+                        assert_eq!(out[m * rows + n].to_bits(), want, "{w:?} m={m} n={n} {simd:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn column_views_cover_every_element_once() {
         let (rows, stride) = (3, 21);
         let mut out = vec![0.0f32; rows * stride];
