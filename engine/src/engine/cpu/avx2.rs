@@ -1,8 +1,10 @@
-//! AVX2 versions of the matmul tile. Integer block sums are exact in any
-//! order, and the f32 part does the same per-lane operations as the
-//! portable code (8 blocks per vector, block b in R32 lane b % 32), so the
-//! results are bit-identical — `tests/determinism.rs` and the unit tests
-//! below check it on every run.
+//! AVX2 versions of the matmul kernels: `tile` (one activation row, decode;
+//! 8 blocks per vector, block b in R32 lane b % 32) and `gemm` (several
+//! rows; 8 output columns per vector, see "GEMM" below). Integer block sums
+//! are exact in any order, and the f32 part does the same per-lane
+//! operations as the portable code, so the results are bit-identical —
+//! `tests/determinism.rs` and the unit tests in `matmul.rs` check it on
+//! every run.
 
 use crate::engine::Q8Acts;
 use crate::engine::Weight;
