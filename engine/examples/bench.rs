@@ -31,7 +31,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use spotcheck_engine::engine::KvCache;
-use spotcheck_engine::engine::forward::forward;
+use spotcheck_engine::engine::forward::{RunState, forward, forward_into};
 use spotcheck_engine::gguf::GgmlType;
 use spotcheck_engine::model::quantize::convert_gguf;
 use spotcheck_engine::{
@@ -70,15 +70,16 @@ fn run(model: &Model, be: &dyn Backend, prompt: &[u32], n: usize) -> (Duration, 
     let mut kv = KvCache::new(c.n_layers, c.kv_dim(), prompt.len() + n);
     let mut leaves = Vec::new();
     let t = Instant::now();
-    let mut logits = forward(&model.weights, be, &mut kv, prompt, prompt.len() - 1, Some(&mut leaves)).unwrap();
+    let mut st = RunState::default();
+    forward_into(&model.weights, be, &mut kv, prompt, prompt.len() - 1, Some(&mut leaves), &mut st).unwrap();
     let prefill = t.elapsed();
     let t = Instant::now();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let next = be.argmax(&logits).unwrap();
+        let next = be.argmax(st.logits()).unwrap();
         out.push(next);
         if i + 1 < n {
-            logits = forward(&model.weights, be, &mut kv, &[next], 0, Some(&mut leaves)).unwrap();
+            forward_into(&model.weights, be, &mut kv, &[next], 0, Some(&mut leaves), &mut st).unwrap();
         }
     }
     (prefill, t.elapsed(), out)

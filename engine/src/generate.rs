@@ -2,7 +2,7 @@
 //! at a time until EOS or the token budget, committing to the result.
 
 use crate::commit::{self, Commitments, Trace};
-use crate::engine::forward::forward;
+use crate::engine::forward::{RunState, forward_into};
 use crate::engine::{Backend, KvCache};
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -75,16 +75,17 @@ pub fn generate_streaming(
     let mut leaves = Vec::with_capacity((prompt.len() + params.max_new_tokens) * c.n_layers);
 
     let chunk = if params.prefill_chunk == 0 { prompt.len() } else { params.prefill_chunk };
-    let mut logits = Vec::new();
+    // One set of buffers for the whole generation: no allocation per token.
+    let mut st = RunState::default();
     let n_chunks = prompt.len().div_ceil(chunk);
     for (i, part) in prompt.chunks(chunk).enumerate() {
         let logits_from = if i + 1 == n_chunks { part.len() - 1 } else { part.len() };
-        logits = forward(&model.weights, be, &mut kv, part, logits_from, Some(&mut leaves))?;
+        forward_into(&model.weights, be, &mut kv, part, logits_from, Some(&mut leaves), &mut st)?;
     }
 
     let mut tokens = Vec::with_capacity(params.max_new_tokens);
     let stop = loop {
-        let next = be.argmax(&logits)?;
+        let next = be.argmax(st.logits())?;
         tokens.push(next);
         on_token(next);
         if Some(next) == c.eos_token {
@@ -93,7 +94,7 @@ pub fn generate_streaming(
         if tokens.len() == params.max_new_tokens {
             break StopReason::Budget;
         }
-        logits = forward(&model.weights, be, &mut kv, &[next], 0, Some(&mut leaves))?;
+        forward_into(&model.weights, be, &mut kv, &[next], 0, Some(&mut leaves), &mut st)?;
     };
 
     let trace = Trace { layers: c.n_layers as u32, leaves };

@@ -18,9 +18,38 @@ fn prepare(be: &dyn Backend, x: &[f32], cols: usize, ws: &[&Weight], xq: &mut Q8
     Ok(())
 }
 
+/// The buffers of a forward pass, allocated on first use and reused by
+/// every later call (llama2.c's `RunState`): a decode loop that keeps one
+/// allocates nothing per token after the first. Contents between calls are
+/// scratch; every buffer is fully written before it is read.
+#[derive(Default)]
+pub struct RunState {
+    x: Vec<f32>,            // [M][dim] residual stream
+    xb: Vec<f32>,           // [M][dim] normed input / block output
+    q: Vec<f32>,            // [M][n_heads*head_dim]
+    k: Vec<f32>,            // [M][n_kv_heads*head_dim]
+    v: Vec<f32>,            // [M][n_kv_heads*head_dim]
+    att: Vec<f32>,          // [M][n_heads*head_dim] attention output
+    hb: Vec<f32>,           // [M][hidden] gate, then silu(gate)*up
+    hb2: Vec<f32>,          // [M][hidden] up
+    xq: Q8Acts,             // the current matmul input, quantized
+    xn: Vec<f32>,           // [rows][dim] final-normed rows that need logits
+    logits: Vec<f32>,       // [rows][vocab]
+    positions: Vec<u32>,    // [M]
+    leaves: Vec<Vec<Hash>>, // [layer][M]
+}
+
+impl RunState {
+    /// The logits of the last [`forward_into`] call, `[rows][vocab]`.
+    pub fn logits(&self) -> &[f32] {
+        &self.logits
+    }
+}
+
 /// Runs `tokens` and returns logits `[tokens.len() - logits_from][vocab]`
 /// for rows `logits_from..` (none if `logits_from >= tokens.len()`). Trace
-/// leaves are appended position-major.
+/// leaves are appended position-major. Allocates its buffers; a loop should
+/// call [`forward_into`] with one [`RunState`].
 pub fn forward(
     model: &Weights,
     be: &dyn Backend,
@@ -29,6 +58,21 @@ pub fn forward(
     logits_from: usize,
     trace: Option<&mut Vec<Hash>>,
 ) -> Result<Vec<f32>> {
+    let mut st = RunState::default();
+    forward_into(model, be, kv, tokens, logits_from, trace, &mut st)?;
+    Ok(std::mem::take(&mut st.logits))
+}
+
+/// [`forward`] into `st`'s buffers; the logits are `st.logits()`.
+pub fn forward_into(
+    model: &Weights,
+    be: &dyn Backend,
+    kv: &mut KvCache,
+    tokens: &[u32],
+    logits_from: usize,
+    trace: Option<&mut Vec<Hash>>,
+    st: &mut RunState,
+) -> Result<()> {
     let c = &model.config;
     let (dim, hidden, q_dim, kv_dim, hd) = (c.dim, c.hidden_dim, c.q_dim(), c.kv_dim(), c.head_dim);
     let m = tokens.len();
@@ -47,58 +91,56 @@ pub fn forward(
     if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= c.vocab_size) {
         return Err(Error::TokenOutOfRange { id: bad, vocab_size: c.vocab_size });
     }
-    let positions: Vec<u32> = (start..start + m).map(|p| p as u32).collect();
     let shape = AttnShape { n_heads: c.n_heads, n_kv_heads: c.n_kv_heads, head_dim: hd };
 
-    // ---- Buffers (M = tokens in this call) ----
-    let mut x = vec![0.0f32; m * dim]; // [M][dim] residual stream
-    let mut xb = vec![0.0f32; m * dim]; // [M][dim] normed input / block output
-    let mut q = vec![0.0f32; m * q_dim]; // [M][n_heads*head_dim]
-    let mut k = vec![0.0f32; m * kv_dim]; // [M][n_kv_heads*head_dim]
-    let mut v = vec![0.0f32; m * kv_dim]; // [M][n_kv_heads*head_dim]
-    let mut att = vec![0.0f32; m * q_dim]; // [M][n_heads*head_dim] attention output
-    let mut hb = vec![0.0f32; m * hidden]; // [M][hidden] gate, then silu(gate)*up
-    let mut hb2 = vec![0.0f32; m * hidden]; // [M][hidden] up
-    let mut xq = Q8Acts::default(); // the current matmul input, quantized
-    let mut leaves: Vec<Vec<Hash>> = Vec::new(); // [layer][M]
+    // ---- Buffers (M = tokens in this call; shapes on RunState's fields) ----
+    let RunState { x, xb, q, k, v, att, hb, hb2, xq, xn, logits, positions, leaves } = st;
+    positions.clear();
+    positions.extend((start..start + m).map(|p| p as u32));
+    for (buf, len) in
+        [(&mut *x, dim), (xb, dim), (q, q_dim), (k, kv_dim), (v, kv_dim), (att, q_dim), (hb, hidden), (hb2, hidden)]
+    {
+        buf.resize(m * len, 0.0);
+    }
+    leaves.clear();
 
     // ---- Token embedding ----
-    be.embed(&model.token_embd, tokens, &mut x)?;
+    be.embed(&model.token_embd, tokens, x)?;
 
     for (l, layer) in model.layers.iter().enumerate() {
         // ---- Attention: x += Wo · attn(rope(Wq xn), rope(Wk xn), Wv xn) ----
-        be.rmsnorm(&x, &layer.attn_norm, c.norm_eps, &mut xb)?;
-        prepare(be, &xb, dim, &[&layer.wq, &layer.wk, &layer.wv], &mut xq)?;
+        be.rmsnorm(x, &layer.attn_norm, c.norm_eps, xb)?;
+        prepare(be, xb, dim, &[&layer.wq, &layer.wk, &layer.wv], xq)?;
         // Hot spot: the seven matmuls per layer are ~95% of the time.
-        be.matmul(&xb, &xq, &layer.wq, &mut q)?;
-        be.matmul(&xb, &xq, &layer.wk, &mut k)?;
-        be.matmul(&xb, &xq, &layer.wv, &mut v)?;
-        be.rope(&mut q, hd, &positions, &model.rope)?;
-        be.rope(&mut k, hd, &positions, &model.rope)?;
+        be.matmul(xb, xq, &layer.wq, q)?;
+        be.matmul(xb, xq, &layer.wk, k)?;
+        be.matmul(xb, xq, &layer.wv, v)?;
+        be.rope(q, hd, positions, &model.rope)?;
+        be.rope(k, hd, positions, &model.rope)?;
 
         let (k_cache, v_cache) = (&mut kv.k[l], &mut kv.v[l]);
-        k_cache[start * kv_dim..(start + m) * kv_dim].copy_from_slice(&k);
-        v_cache[start * kv_dim..(start + m) * kv_dim].copy_from_slice(&v);
+        k_cache[start * kv_dim..(start + m) * kv_dim].copy_from_slice(k);
+        v_cache[start * kv_dim..(start + m) * kv_dim].copy_from_slice(v);
         let filled = (start + m) * kv_dim;
-        be.attention(&q, &k_cache[..filled], &v_cache[..filled], &positions, shape, &mut att)?;
+        be.attention(q, &k_cache[..filled], &v_cache[..filled], positions, shape, att)?;
 
-        prepare(be, &att, q_dim, &[&layer.wo], &mut xq)?;
-        be.matmul(&att, &xq, &layer.wo, &mut xb)?;
-        be.add(&mut x, &xb)?;
+        prepare(be, att, q_dim, &[&layer.wo], xq)?;
+        be.matmul(att, xq, &layer.wo, xb)?;
+        be.add(x, xb)?;
 
         // ---- Feed-forward: x += W2 · (silu(W1 xn) * W3 xn) ----
-        be.rmsnorm(&x, &layer.ffn_norm, c.norm_eps, &mut xb)?;
-        prepare(be, &xb, dim, &[&layer.w_gate, &layer.w_up], &mut xq)?;
-        be.matmul(&xb, &xq, &layer.w_gate, &mut hb)?;
-        be.matmul(&xb, &xq, &layer.w_up, &mut hb2)?;
-        be.silu_mul(&mut hb, &hb2)?;
-        prepare(be, &hb, hidden, &[&layer.w_down], &mut xq)?;
-        be.matmul(&hb, &xq, &layer.w_down, &mut xb)?;
-        be.add(&mut x, &xb)?;
+        be.rmsnorm(x, &layer.ffn_norm, c.norm_eps, xb)?;
+        prepare(be, xb, dim, &[&layer.w_gate, &layer.w_up], xq)?;
+        be.matmul(xb, xq, &layer.w_gate, hb)?;
+        be.matmul(xb, xq, &layer.w_up, hb2)?;
+        be.silu_mul(hb, hb2)?;
+        prepare(be, hb, hidden, &[&layer.w_down], xq)?;
+        be.matmul(hb, xq, &layer.w_down, xb)?;
+        be.add(x, xb)?;
 
         // ---- Trace: one leaf per (position, layer) ----
         if trace.is_some() {
-            leaves.push(be.hash_rows(&x, dim, &positions, l as u32)?);
+            leaves.push(be.hash_rows(x, dim, positions, l as u32)?);
         }
     }
     kv.len = start + m;
@@ -112,14 +154,15 @@ pub fn forward(
     // ---- Final norm and LM head, only for the rows that need logits ----
     let rows = m - logits_from;
     if rows == 0 {
-        return Ok(Vec::new());
+        logits.clear();
+        return Ok(());
     }
     let xs = &x[logits_from * dim..];
-    let mut xn = vec![0.0f32; rows * dim]; // [rows][dim]
-    be.rmsnorm(xs, &model.output_norm, c.norm_eps, &mut xn)?;
+    xn.resize(rows * dim, 0.0);
+    be.rmsnorm(xs, &model.output_norm, c.norm_eps, xn)?;
     let head = model.lm_head();
-    prepare(be, &xn, dim, &[head], &mut xq)?;
-    let mut logits = vec![0.0f32; rows * c.vocab_size]; // [rows][vocab]
-    be.matmul(&xn, &xq, head, &mut logits)?;
-    Ok(logits)
+    prepare(be, xn, dim, &[head], xq)?;
+    logits.resize(rows * c.vocab_size, 0.0);
+    be.matmul(xn, xq, head, logits)?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod attention;
 mod avx2;
+mod avx2_ops;
 mod matmul;
 mod ops;
 mod pool;
@@ -83,11 +84,19 @@ impl CpuBackend {
     }
 
     /// f(chunk index, chunk) over `out` in chunks of `chunk`, in parallel.
+    /// Allocates nothing: the decode matmuls and attention run through here
+    /// several hundred times per token.
     fn par_chunks_mut<F>(&self, out: &mut [f32], chunk: usize, f: F)
     where
         F: Fn(usize, &mut [f32]) + Sync,
     {
-        self.par_each(out.chunks_mut(chunk.max(1)).collect(), f);
+        let chunks = DisjointChunks::new(out, chunk);
+        self.pool.run(chunks.count(), &|i| {
+            // SAFETY: `Pool::run` calls each index exactly once.
+            if let Some(c) = unsafe { chunks.get(i) } {
+                f(i, c)
+            }
+        });
     }
 
     /// Rows per task for the cheap per-row ops: parallel only in batches.
@@ -106,6 +115,43 @@ impl CpuBackend {
             *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(v);
         });
         slots.into_iter().filter_map(|s| s.into_inner().unwrap_or_else(PoisonError::into_inner)).collect()
+    }
+}
+
+/// `out.chunks_mut(chunk)`, handed out by index to the pool's tasks.
+struct DisjointChunks<'a> {
+    ptr: *mut f32,
+    len: usize,
+    chunk: usize,
+    _out: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: tasks only reach the slice through `get`, whose contract gives
+// each chunk to one task; chunks are disjoint.
+unsafe impl Sync for DisjointChunks<'_> {}
+
+impl<'a> DisjointChunks<'a> {
+    fn new(out: &'a mut [f32], chunk: usize) -> Self {
+        Self { ptr: out.as_mut_ptr(), len: out.len(), chunk: chunk.max(1), _out: std::marker::PhantomData }
+    }
+
+    fn count(&self) -> usize {
+        self.len.div_ceil(self.chunk)
+    }
+
+    /// Chunk i (None past the end).
+    ///
+    /// # Safety
+    /// Each index may be taken at most once while `self` lives (two calls
+    /// with the same i would alias).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self, i: usize) -> Option<&'a mut [f32]> {
+        let start = i.checked_mul(self.chunk).filter(|&s| s < self.len)?;
+        let len = self.chunk.min(self.len - start);
+        // SAFETY: start + len <= self.len, inside the slice borrowed for 'a;
+        // chunks of distinct indices are disjoint, and the caller takes
+        // each index once.
+        Some(unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) })
     }
 }
 
@@ -140,7 +186,12 @@ impl Backend for CpuBackend {
             .zip(out.q.chunks_mut(per * cols))
             .zip(out.d.chunks_mut(per * nb).zip(out.s.chunks_mut(per * nb)))
             .collect();
-        self.par_each(pieces, |_, ((x, q), (d, s))| quant::quantize_into(x, q, d, s));
+        let simd = self.simd;
+        self.par_each(pieces, |_, ((x, q), (d, s))| match simd {
+            // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
+            Simd::Avx2 => unsafe { avx2_ops::quantize_into(x, q, d, s) },
+            Simd::Portable => quant::quantize_into(x, q, d, s),
+        });
         Ok(())
     }
 
@@ -172,7 +223,12 @@ impl Backend for CpuBackend {
 
     fn silu_mul(&self, gate: &mut [f32], up: &[f32]) -> Result<()> {
         let per = gate.len().div_ceil(self.threads * 2).max(4096);
-        self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| ops::silu_mul(g, u));
+        let simd = self.simd;
+        self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| match simd {
+            // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
+            Simd::Avx2 => unsafe { avx2_ops::silu_mul(g, u) },
+            Simd::Portable => ops::silu_mul(g, u),
+        });
         Ok(())
     }
 
