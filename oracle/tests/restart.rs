@@ -53,20 +53,7 @@ fn kills_at_random_points_send_no_vote_twice_and_leave_no_job_undecided() {
         false
     });
     let chain: Arc<dyn Chain> = Arc::new(HookedChain { hook, ..HookedChain::plain(world.chain.clone()) });
-    // A killed runtime's task stops at its next await: until then it holds
-    // the data directory, and the new process waits, as after a kill -9.
-    let start = |i: usize| {
-        let give_up = Instant::now() + Duration::from_secs(10);
-        loop {
-            match start_oracle(net.oracle_config(i), chain.clone()) {
-                Ok(running) => return running,
-                Err(spotcheck_oracle::OracleError::DataDirInUse { .. }) if Instant::now() < give_up => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(err) => panic!("restarting oracle {i}: {err}"),
-            }
-        }
-    };
+    let start = |i: usize| start_oracle(net.oracle_config(i), chain.clone()).unwrap();
     let mut oracles: Vec<Option<OracleRunning>> = (0..3).map(|i| Some(start(i))).collect();
 
     let jobs: Vec<Pubkey> = (0..JOBS).map(|i| world.submit(&format!("{PROMPT} ({i})"), 12)).collect();

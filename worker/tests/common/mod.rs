@@ -342,10 +342,12 @@ impl<E: Send + 'static> Running<E> {
         self.runtime.as_ref().unwrap().block_on(async move { reqwest::get(&url).await.unwrap().text().await.unwrap() })
     }
 
-    /// Kills it: every task stops at its next await point, nothing more runs.
+    /// Kills it: every task stops at its next await point, nothing more
+    /// runs, and (as when a process dies) everything it held — its data
+    /// directory's lock, its port — is released before this returns.
     pub fn kill(mut self) {
         if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+            runtime.shutdown_timeout(Duration::from_secs(10));
         }
     }
 
