@@ -338,3 +338,42 @@ fn the_binary_labels_cheating_and_refuses_missing_settings() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("cannot read the keypair file"), "{err}");
 }
+
+/// `rpc_errors_total{kind="<kind>"}` from the worker's metrics.
+fn rpc_errors(running: &Running, kind: &str) -> f64 {
+    let prefix = format!("spotcheck_worker_rpc_errors_total{{kind=\"{kind}\"}} ");
+    let text = running.get_text("/metrics");
+    text.lines().find_map(|line| line.strip_prefix(&prefix)?.parse().ok()).unwrap_or(0.0)
+}
+
+#[test]
+fn an_rpc_outage_is_counted_claims_nothing_and_the_work_resumes() {
+    use std::sync::atomic::Ordering;
+    let world = World::new(params(), STAKE);
+    let total = world.total_tokens();
+    let flaky = Arc::new(HookedChain::plain(world.chain.clone()));
+    let down = flaky.down.clone();
+    // A start while the node is unreachable is refused, and says retrying can help.
+    down.store(true, Ordering::SeqCst);
+    let err = match Running::start(world.config("data"), flaky.clone()) {
+        Ok(_) => panic!("the worker started without a node"),
+        Err(err) => err,
+    };
+    assert!(err.is_retryable() && err.to_string().contains("cannot reach"), "{err}");
+    // Up at start, then an outage: nothing is claimed, every failure counted.
+    down.store(false, Ordering::SeqCst);
+    let running = Running::start(world.config("data"), flaky).unwrap();
+    down.store(true, Ordering::SeqCst);
+    let job = world.submit(PROMPT, 16);
+    wait_until("RPC errors counted", WAIT, || rpc_errors(&running, "Unreachable") >= 2.0);
+    assert_eq!(world.job(&job).unwrap().status, JobStatus::Open, "nothing claimed while the node is unreachable");
+    // The node is back: claimed, generated, submitted; attested and settled.
+    down.store(false, Ordering::SeqCst);
+    wait_until("the result", WAIT, || world.job(&job).is_some_and(|j| j.status == JobStatus::Submitted));
+    assert_eq!(metric(&running, "jobs_claimed"), 1.0);
+    world.attest(&job);
+    world.chain.advance_slots(params().challenge_window_slots + 2);
+    wait_until("settlement", WAIT, || world.job(&job).is_none());
+    assert_eq!(world.total_tokens(), total, "tokens appeared or vanished");
+    running.stop().unwrap();
+}
