@@ -65,6 +65,10 @@ pub struct Config {
     /// Caps the database at this many 4 KiB pages (SQLite's
     /// `max_page_count`); past it, writes fail as on a full disk.
     pub max_database_pages: Option<u32>,
+    /// Other oracles' servers (`http://host:port`): where a verdict fetches
+    /// an output its provider no longer serves (their mirrors), checked
+    /// against the commitment like the provider's.
+    pub peers: Vec<String>,
 }
 
 impl Config {
@@ -83,6 +87,7 @@ impl Config {
             fetch: FetchConfig::default(),
             withhold_margin_slots: 30,
             max_database_pages: None,
+            peers: Vec::new(),
         }
     }
 
@@ -108,6 +113,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub withhold_margin_slots: Option<u64>,
     pub max_database_pages: Option<u32>,
+    pub peers: Option<Vec<String>>,
 }
 
 impl FileConfig {

@@ -530,7 +530,7 @@ impl Daemon {
             Some(problem) if !near && Instant::now() < problem.next => return Ok(()),
             _ => {}
         }
-        self.fetch(address, job, slot);
+        self.fetch(address, job, slot, Round::Attest);
         Ok(())
     }
 
@@ -557,13 +557,17 @@ impl Daemon {
 
     /// Fetches the job's output from its provider in a task of its own (a
     /// slow endpoint holds up nothing else) and checks it against the commitment.
-    fn fetch(&mut self, address: &Pubkey, job: &Job, slot: u64) {
+    ///
+    /// `Round::Verdict` may fall back on the peers' mirrors; an attestation
+    /// is about the provider serving it, so it never does.
+    fn fetch(&mut self, address: &Pubkey, job: &Job, slot: u64, round: Round) {
         let Some(model) = self.models.get(&job.weights_hash).cloned() else { return };
         self.fetching.insert(*address);
+        let peers = if round == Round::Verdict { self.config.peers.clone() } else { Vec::new() };
         let (chain, fetcher, done, address, job) =
             (self.chain.clone(), self.fetcher.clone(), self.fetched_tx.clone(), *address, job.clone());
         self.tracker.spawn(async move {
-            let fetched = fetch_output(&*chain, &fetcher, &model, address, &job).await;
+            let fetched = fetch_output(&*chain, &fetcher, &model, address, &job, &peers).await;
             let _ = done.send((address, slot, fetched));
         });
         debug!(job = %address, "fetching the output");
@@ -619,7 +623,7 @@ impl Daemon {
         let Some(output) = self.store.output_of_job(address)?.filter(|output| output.output_hash == job.output_hash)
         else {
             if self.not_served.get(address).is_none_or(|problem| Instant::now() >= problem.next) {
-                self.fetch(address, job, slot);
+                self.fetch(address, job, slot, Round::Verdict);
             }
             return Ok(());
         };
@@ -911,19 +915,38 @@ impl VoteRow {
     }
 }
 
-/// The provider's endpoint, the served ids, and the completion check (job
-/// protocol rule 3) against the job's commitment.
-async fn fetch_output(chain: &dyn Chain, fetcher: &Fetcher, model: &Model, address: Pubkey, job: &Job) -> Fetched {
-    let provider = match program_account::<Provider>(chain, &job.provider).await {
-        Ok(Some(provider)) => provider,
-        Ok(None) => {
-            return Fetched::Failed { kind: "no_provider", reason: format!("provider {} is gone", job.provider) };
-        }
-        Err(err) => {
-            return Fetched::Failed { kind: "rpc", reason: format!("reading provider {}: {err}", job.provider) };
-        }
+/// The job's output from the provider's endpoint, checked against the
+/// commitment (job protocol rule 3); for a verdict (`peers` non-empty),
+/// from a peer oracle's mirror when the provider no longer serves it — the
+/// same check makes a peer's copy exactly as good as the provider's.
+async fn fetch_output(
+    chain: &dyn Chain,
+    fetcher: &Fetcher,
+    model: &Model,
+    address: Pubkey,
+    job: &Job,
+    peers: &[String],
+) -> Fetched {
+    let from_provider = match program_account::<Provider>(chain, &job.provider).await {
+        Ok(Some(provider)) => fetch_checked(fetcher, model, address, job, &provider.endpoint).await,
+        Ok(None) => Fetched::Failed { kind: "no_provider", reason: format!("provider {} is gone", job.provider) },
+        Err(err) => Fetched::Failed { kind: "rpc", reason: format!("reading provider {}: {err}", job.provider) },
     };
-    let tokens = match fetcher.output(&provider.endpoint, &job.output_hash).await {
+    if matches!(from_provider, Fetched::Complete(_)) {
+        return from_provider;
+    }
+    for peer in peers {
+        if let fetched @ Fetched::Complete(_) = fetch_checked(fetcher, model, address, job, peer).await {
+            info!(job = %address, peer = %peer, "the provider no longer serves the output: fetched from a peer's mirror");
+            return fetched;
+        }
+    }
+    from_provider
+}
+
+/// The ids `endpoint` serves for the job, if they are its committed output.
+async fn fetch_checked(fetcher: &Fetcher, model: &Model, address: Pubkey, job: &Job, endpoint: &str) -> Fetched {
+    let tokens = match fetcher.output(endpoint, &job.output_hash).await {
         Ok(tokens) => tokens,
         Err(err) => return Fetched::Failed { kind: err.kind(), reason: err.to_string() },
     };
@@ -944,7 +967,7 @@ async fn fetch_output(chain: &dyn Chain, fetcher: &Fetcher, model: &Model, addre
         }
         Ok(Completion::Mismatch(mismatch)) => Fetched::Failed {
             kind: "wrong_output",
-            reason: format!("{} serves an output that is not the committed one: {mismatch}", provider.endpoint),
+            reason: format!("{endpoint} serves an output that is not the committed one: {mismatch}"),
         },
         Err(err) => Fetched::Failed { kind: "check", reason: format!("the completion check could not run: {err}") },
     }

@@ -60,6 +60,9 @@ struct Args {
     /// Votes withheld this many slots before the attestation deadline when the output still cannot be had.
     #[arg(long, env = "SPOTCHECK_ORACLE_WITHHOLD_MARGIN_SLOTS")]
     withhold_margin_slots: Option<u64>,
+    /// Another oracle's server (repeat for several): where a verdict fetches an output its provider no longer serves.
+    #[arg(long = "peer", env = "SPOTCHECK_ORACLE_PEERS", value_delimiter = ',')]
+    peers: Vec<String>,
     /// Caps the database at this many 4 KiB pages (past it, writes fail as on a full disk).
     #[arg(long, env = "SPOTCHECK_ORACLE_MAX_DATABASE_PAGES")]
     max_database_pages: Option<u32>,
@@ -116,6 +119,7 @@ fn build(args: Args) -> Result<(Config, Cluster), OracleError> {
         config.withhold_margin_slots = margin;
     }
     config.max_database_pages = args.max_database_pages.or(file.max_database_pages);
+    config.peers = if args.peers.is_empty() { file.peers.unwrap_or_default() } else { args.peers };
     Ok((config, cluster))
 }
 

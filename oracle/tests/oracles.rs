@@ -382,3 +382,30 @@ fn votes_are_recorded_before_and_after_they_land() {
         .sum();
     assert_eq!(landed, 2, "two attestations landed, each recorded with its signature");
 }
+
+#[test]
+fn a_verdict_reads_a_peers_mirror_once_the_provider_has_vanished() {
+    let params = always_sampled_params();
+    let net = Network::new(params, None);
+    let world = &net.world;
+    let total = world.total_tokens();
+    // Oracle 2 is away while 0 and 1 attest (and mirror) the output.
+    let first = net.start_oracle(0);
+    let second = net.start_oracle(1);
+    let job = net.submitted_job(BUDGET);
+    wait_until("attestation", WAIT, || world.job(&job).is_some_and(|j| j.status == JobStatus::Attested));
+    // The provider vanishes (its endpoint answers no more), oracle 1 goes
+    // down, and oracle 2 comes back knowing its peers.
+    world.set_endpoint("http://127.0.0.1:9");
+    let dead_peer = format!("http://{}", second.addr);
+    second.stop().unwrap();
+    let mut config = net.oracle_config(2);
+    config.peers = vec![dead_peer, format!("http://{}", first.addr)];
+    let back = start_oracle(config, net.chain()).unwrap();
+    world.chain.advance_slots(params.challenge_window_slots + 2);
+    wait_until("the job's end", WAIT, || world.job(&job).is_none());
+    assert_eq!(world.count_events::<JobSettled>(&job, |e| e.job), 1, "verified by oracles 0 and 2");
+    assert_count(std::slice::from_ref(&back), "verdicts_pass", 1.0);
+    assert_eq!(metric(&back, "attested_complete"), 0.0, "it never attested: the peer's copy only served the verdict");
+    assert_eq!(world.total_tokens(), total, "tokens appeared or vanished");
+}
