@@ -74,22 +74,13 @@ fn required<T>(value: Option<T>, flag: &str) -> Result<T, OracleError> {
     })
 }
 
-/// The cluster from `--url` (a moniker or an RPC URL) and, if given, `--ws-url`.
-fn cluster(url: &str, ws_url: Option<&str>) -> Result<Cluster, OracleError> {
-    let cluster: Cluster = url.parse()?;
-    Ok(match ws_url {
-        Some(ws_url) => Cluster::custom(&cluster.rpc_url, ws_url)?,
-        None => cluster,
-    })
-}
-
 fn build(args: Args) -> Result<(Config, Cluster), OracleError> {
     let file = match &args.config {
         Some(path) => FileConfig::read(path)?,
         None => FileConfig::default(),
     };
     let url = args.url.or(file.url).unwrap_or_else(|| "localhost".to_string());
-    let cluster = cluster(&url, args.ws_url.or(file.ws_url).as_deref())?;
+    let cluster = Cluster::from_flags(&url, args.ws_url.or(file.ws_url).as_deref())?;
     let oracle = Arc::new(read_keypair(&required(args.keypair.or(file.keypair), "--keypair")?)?);
     let market = parse_pubkey("--market", &required(args.market.or(file.market), "--market")?)?;
     let models = if args.models.is_empty() { file.models.unwrap_or_default() } else { args.models };

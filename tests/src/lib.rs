@@ -61,6 +61,14 @@ impl TestEnv {
         self.chain.mint_to(mint, account, amount).unwrap_or_else(|err| panic!("{err}"))
     }
 
+    /// This chain behind the `Chain` interface the services and the CLI use
+    /// (its compute-unit table is not printed).
+    pub fn into_shared(mut self) -> spotcheck_localchain::SharedLocalChain {
+        let fresh =
+            LocalChain::new(&spotcheck_localchain::default_program_path()).unwrap_or_else(|err| panic!("{err}"));
+        spotcheck_localchain::SharedLocalChain::new(std::mem::replace(&mut self.chain, fresh))
+    }
+
     /// Decodes an account of the program; panics with the address if it is absent or not one.
     #[track_caller]
     pub fn account<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> T {

@@ -80,22 +80,13 @@ fn required<T>(value: Option<T>, flag: &str) -> Result<T, WorkerError> {
     })
 }
 
-/// The cluster from `--url` (a moniker or an RPC URL) and, if given, `--ws-url`.
-fn cluster(url: &str, ws_url: Option<&str>) -> Result<Cluster, WorkerError> {
-    let cluster: Cluster = url.parse()?;
-    Ok(match ws_url {
-        Some(ws_url) => Cluster::custom(&cluster.rpc_url, ws_url)?,
-        None => cluster,
-    })
-}
-
 fn build(args: Args) -> Result<(Config, Cluster), WorkerError> {
     let file = match &args.config {
         Some(path) => FileConfig::read(path)?,
         None => FileConfig::default(),
     };
     let url = args.url.or(file.url).unwrap_or_else(|| "localhost".to_string());
-    let cluster = cluster(&url, args.ws_url.or(file.ws_url).as_deref())?;
+    let cluster = Cluster::from_flags(&url, args.ws_url.or(file.ws_url).as_deref())?;
     let keypair_path = required(args.keypair.or(file.keypair), "--keypair")?;
     let worker = Arc::new(read_keypair(&keypair_path)?);
     let market = parse_pubkey("--market", &required(args.market.or(file.market), "--market")?)?;

@@ -48,6 +48,19 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// The cluster a command line names: `url` (a moniker or an RPC URL)
+    /// and, when the PubSub URL is not the RPC URL's with `ws(s)://` and the
+    /// next port (most RPC providers), `ws_url`.
+    pub fn from_flags(url: &str, ws_url: Option<&str>) -> Result<Self, ChainError> {
+        let cluster: Cluster = url.parse()?;
+        match ws_url {
+            Some(ws_url) => Cluster::custom(&cluster.rpc_url, ws_url),
+            None => Ok(cluster),
+        }
+    }
+}
+
 impl FromStr for Cluster {
     type Err = ChainError;
 
