@@ -164,6 +164,10 @@ impl Backend for Device<'_> {
     fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Result<Vec<[u8; 32]>> {
         self.backend().hash_rows(x, dim, positions, layer)
     }
+
+    fn hash_rows_into(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32, out: &mut [[u8; 32]]) -> Result<()> {
+        self.backend().hash_rows_into(x, dim, positions, layer, out)
+    }
 }
 
 #[cfg(test)]

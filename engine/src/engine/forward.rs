@@ -24,19 +24,19 @@ fn prepare(be: &dyn Backend, x: &[f32], cols: usize, ws: &[&Weight], xq: &mut Q8
 /// scratch; every buffer is fully written before it is read.
 #[derive(Default)]
 pub struct RunState {
-    x: Vec<f32>,            // [M][dim] residual stream
-    xb: Vec<f32>,           // [M][dim] normed input / block output
-    q: Vec<f32>,            // [M][n_heads*head_dim]
-    k: Vec<f32>,            // [M][n_kv_heads*head_dim]
-    v: Vec<f32>,            // [M][n_kv_heads*head_dim]
-    att: Vec<f32>,          // [M][n_heads*head_dim] attention output
-    hb: Vec<f32>,           // [M][hidden] gate, then silu(gate)*up
-    hb2: Vec<f32>,          // [M][hidden] up
-    xq: Q8Acts,             // the current matmul input, quantized
-    xn: Vec<f32>,           // [rows][dim] final-normed rows that need logits
-    logits: Vec<f32>,       // [rows][vocab]
-    positions: Vec<u32>,    // [M]
-    leaves: Vec<Vec<Hash>>, // [layer][M]
+    x: Vec<f32>,         // [M][dim] residual stream
+    xb: Vec<f32>,        // [M][dim] normed input / block output
+    q: Vec<f32>,         // [M][n_heads*head_dim]
+    k: Vec<f32>,         // [M][n_kv_heads*head_dim]
+    v: Vec<f32>,         // [M][n_kv_heads*head_dim]
+    att: Vec<f32>,       // [M][n_heads*head_dim] attention output
+    hb: Vec<f32>,        // [M][hidden] gate, then silu(gate)*up
+    hb2: Vec<f32>,       // [M][hidden] up
+    xq: Q8Acts,          // the current matmul input, quantized
+    xn: Vec<f32>,        // [rows][dim] final-normed rows that need logits
+    logits: Vec<f32>,    // [rows][vocab]
+    positions: Vec<u32>, // [M]
+    leaves: Vec<Hash>,   // [layer][M]
 }
 
 impl RunState {
@@ -102,7 +102,9 @@ pub fn forward_into(
     {
         buf.resize(m * len, 0.0);
     }
-    leaves.clear();
+    if trace.is_some() {
+        leaves.resize(model.layers.len() * m, [0; 32]);
+    }
 
     // ---- Token embedding ----
     be.embed(&model.token_embd, tokens, x)?;
@@ -140,14 +142,14 @@ pub fn forward_into(
 
         // ---- Trace: one leaf per (position, layer) ----
         if trace.is_some() {
-            leaves.push(be.hash_rows(x, dim, positions, l as u32)?);
+            be.hash_rows_into(x, dim, positions, l as u32, &mut leaves[l * m..(l + 1) * m])?;
         }
     }
     kv.len = start + m;
 
     if let Some(trace) = trace {
         for row in 0..m {
-            trace.extend(leaves.iter().map(|layer_leaves| layer_leaves[row]));
+            trace.extend(leaves.iter().skip(row).step_by(m).take(model.layers.len()));
         }
     }
 

@@ -142,6 +142,17 @@ pub trait Backend: Send + Sync {
     fn argmax(&self, logits: &[f32]) -> Result<u32>;
     /// The trace leaf of each row: see [`crate::commit::leaf_hash`].
     fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Result<Vec<[u8; 32]>>;
+    /// [`Backend::hash_rows`] into `out[..positions.len()]` (which must be
+    /// that long), for a decode loop that allocates nothing per token. The
+    /// default copies `hash_rows`' answer (the CUDA backend allocates for
+    /// the device read anyway); the CPU backend writes in place.
+    fn hash_rows_into(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32, out: &mut [[u8; 32]]) -> Result<()> {
+        let leaves = self.hash_rows(x, dim, positions, layer)?;
+        for (o, leaf) in out.iter_mut().zip(leaves) {
+            *o = leaf;
+        }
+        Ok(())
+    }
 }
 
 /// Every backend this machine can run, at each thread count given: the

@@ -69,7 +69,8 @@ impl CpuBackend {
     }
 
     /// f(index, item) for each item, in parallel (items carry the disjoint
-    /// `&mut` pieces a task writes).
+    /// `&mut` pieces a task writes). Builds a task list: for the batched
+    /// GEMM's column views, once per multi-row matmul.
     fn par_each<T: Send, F>(&self, items: Vec<T>, f: F)
     where
         F: Fn(usize, T) + Sync,
@@ -86,9 +87,11 @@ impl CpuBackend {
     /// f(chunk index, chunk) over `out` in chunks of `chunk`, in parallel.
     /// Allocates nothing: the decode matmuls and attention run through here
     /// several hundred times per token.
-    fn par_chunks_mut<F>(&self, out: &mut [f32], chunk: usize, f: F)
+    /// The element-wise ops run through here too (their inputs sliced by
+    /// the chunk index), so decode builds no task list per op.
+    fn par_chunks_mut<T: Send, F>(&self, out: &mut [T], chunk: usize, f: F)
     where
-        F: Fn(usize, &mut [f32]) + Sync,
+        F: Fn(usize, &mut [T]) + Sync,
     {
         let chunks = DisjointChunks::new(out, chunk);
         self.pool.run(chunks.count(), &|i| {
@@ -103,35 +106,23 @@ impl CpuBackend {
     fn row_chunk(&self, rows: usize) -> usize {
         rows.div_ceil(self.threads * 2).max(1)
     }
-
-    /// `[f(0), .., f(n-1)]`, computed in parallel, returned in order.
-    fn par_map<T: Send, F>(&self, n: usize, f: F) -> Vec<T>
-    where
-        F: Fn(usize) -> T + Sync,
-    {
-        let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
-        self.pool.run(n, &|i| {
-            let v = f(i);
-            *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(v);
-        });
-        slots.into_iter().filter_map(|s| s.into_inner().unwrap_or_else(PoisonError::into_inner)).collect()
-    }
 }
 
 /// `out.chunks_mut(chunk)`, handed out by index to the pool's tasks.
-struct DisjointChunks<'a> {
-    ptr: *mut f32,
+struct DisjointChunks<'a, T> {
+    ptr: *mut T,
     len: usize,
     chunk: usize,
-    _out: std::marker::PhantomData<&'a mut [f32]>,
+    _out: std::marker::PhantomData<&'a mut [T]>,
 }
 
 // SAFETY: tasks only reach the slice through `get`, whose contract gives
-// each chunk to one task; chunks are disjoint.
-unsafe impl Sync for DisjointChunks<'_> {}
+// each chunk to one task; chunks are disjoint, and T: Send lets a chunk be
+// written from another thread.
+unsafe impl<T: Send> Sync for DisjointChunks<'_, T> {}
 
-impl<'a> DisjointChunks<'a> {
-    fn new(out: &'a mut [f32], chunk: usize) -> Self {
+impl<'a, T> DisjointChunks<'a, T> {
+    fn new(out: &'a mut [T], chunk: usize) -> Self {
         Self { ptr: out.as_mut_ptr(), len: out.len(), chunk: chunk.max(1), _out: std::marker::PhantomData }
     }
 
@@ -145,7 +136,7 @@ impl<'a> DisjointChunks<'a> {
     /// Each index may be taken at most once while `self` lives (two calls
     /// with the same i would alias).
     #[allow(clippy::mut_from_ref)]
-    unsafe fn get(&self, i: usize) -> Option<&'a mut [f32]> {
+    unsafe fn get(&self, i: usize) -> Option<&'a mut [T]> {
         let start = i.checked_mul(self.chunk).filter(|&s| s < self.len)?;
         let len = self.chunk.min(self.len - start);
         // SAFETY: start + len <= self.len, inside the slice borrowed for 'a;
@@ -153,6 +144,13 @@ impl<'a> DisjointChunks<'a> {
         // each index once.
         Some(unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) })
     }
+}
+
+/// Chunk `i` of `chunk` elements of `x` (shorter at the end, empty past it):
+/// the input that goes with chunk i of an op's output.
+fn piece<T>(x: &[T], i: usize, chunk: usize) -> &[T] {
+    let start = i.saturating_mul(chunk).min(x.len());
+    &x[start..start.saturating_add(chunk).min(x.len())]
 }
 
 impl Backend for CpuBackend {
@@ -172,7 +170,7 @@ impl Backend for CpuBackend {
     fn rmsnorm(&self, x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) -> Result<()> {
         let n = weight.len().max(1);
         let per = self.row_chunk(x.len() / n) * n;
-        self.par_each(x.chunks(per).zip(out.chunks_mut(per)).collect(), |_, (x, o)| ops::rmsnorm(x, weight, eps, o));
+        self.par_chunks_mut(out, per, |i, o| ops::rmsnorm(piece(x, i, per), weight, eps, o));
         Ok(())
     }
 
@@ -181,16 +179,18 @@ impl Backend for CpuBackend {
         let nb = cols / 32;
         out.resize(rows, cols);
         let per = self.row_chunk(rows);
-        let pieces: Vec<_> = x
-            .chunks(per * cols)
-            .zip(out.q.chunks_mut(per * cols))
-            .zip(out.d.chunks_mut(per * nb).zip(out.s.chunks_mut(per * nb)))
-            .collect();
         let simd = self.simd;
-        self.par_each(pieces, |_, ((x, q), (d, s))| match simd {
-            // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
-            Simd::Avx2 => unsafe { avx2_ops::quantize_into(x, q, d, s) },
-            Simd::Portable => quant::quantize_into(x, q, d, s),
+        let (d, s) = (DisjointChunks::new(&mut out.d, per * nb), DisjointChunks::new(&mut out.s, per * nb));
+        self.par_chunks_mut(&mut out.q, per * cols, |i, q| {
+            // SAFETY: `par_chunks_mut` runs each index once, so chunk i of
+            // d and s is taken once, like chunk i of q.
+            let (Some(d), Some(s)) = (unsafe { d.get(i) }, unsafe { s.get(i) }) else { return };
+            let x = piece(x, i, per * cols);
+            match simd {
+                // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
+                Simd::Avx2 => unsafe { avx2_ops::quantize_into(x, q, d, s) },
+                Simd::Portable => quant::quantize_into(x, q, d, s),
+            }
         });
         Ok(())
     }
@@ -203,8 +203,7 @@ impl Backend for CpuBackend {
     fn rope(&self, x: &mut [f32], head_dim: usize, positions: &[u32], table: &RopeTable) -> Result<()> {
         let row = x.len() / positions.len().max(1);
         let per = self.row_chunk(positions.len());
-        let pieces: Vec<_> = x.chunks_mut(per * row).zip(positions.chunks(per)).collect();
-        self.par_each(pieces, |_, (x, pos)| ops::rope(x, head_dim, pos, table));
+        self.par_chunks_mut(x, per * row, |i, x| ops::rope(x, head_dim, piece(positions, i, per), table));
         Ok(())
     }
 
@@ -224,17 +223,17 @@ impl Backend for CpuBackend {
     fn silu_mul(&self, gate: &mut [f32], up: &[f32]) -> Result<()> {
         let per = gate.len().div_ceil(self.threads * 2).max(4096);
         let simd = self.simd;
-        self.par_each(gate.chunks_mut(per).zip(up.chunks(per)).collect(), |_, (g, u)| match simd {
+        self.par_chunks_mut(gate, per, |i, g| match simd {
             // SAFETY: a CpuBackend only holds Simd::Avx2 after detecting AVX2.
-            Simd::Avx2 => unsafe { avx2_ops::silu_mul(g, u) },
-            Simd::Portable => ops::silu_mul(g, u),
+            Simd::Avx2 => unsafe { avx2_ops::silu_mul(g, piece(up, i, per)) },
+            Simd::Portable => ops::silu_mul(g, piece(up, i, per)),
         });
         Ok(())
     }
 
     fn add(&self, x: &mut [f32], y: &[f32]) -> Result<()> {
         let per = x.len().div_ceil(self.threads * 2).max(4096);
-        self.par_each(x.chunks_mut(per).zip(y.chunks(per)).collect(), |_, (a, b)| ops::add(a, b));
+        self.par_chunks_mut(x, per, |i, a| ops::add(a, piece(y, i, per)));
         Ok(())
     }
 
@@ -243,6 +242,18 @@ impl Backend for CpuBackend {
     }
 
     fn hash_rows(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32) -> Result<Vec<[u8; 32]>> {
-        Ok(self.par_map(positions.len(), |m| crate::commit::leaf_hash(positions[m], layer, &x[m * dim..(m + 1) * dim])))
+        let mut out = vec![[0u8; 32]; positions.len()];
+        self.hash_rows_into(x, dim, positions, layer, &mut out)?;
+        Ok(out)
+    }
+
+    fn hash_rows_into(&self, x: &[f32], dim: usize, positions: &[u32], layer: u32, out: &mut [[u8; 32]]) -> Result<()> {
+        let n = positions.len().min(out.len());
+        self.par_chunks_mut(&mut out[..n], 1, |m, o| {
+            if let Some(o) = o.first_mut() {
+                *o = crate::commit::leaf_hash(positions[m], layer, piece(x, m, dim));
+            }
+        });
+        Ok(())
     }
 }
