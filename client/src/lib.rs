@@ -15,6 +15,12 @@ pub use spotcheck::state;
 
 use anchor_lang::AccountDeserialize;
 
+/// The custom error code the program fails with for `error` (Anchor numbers
+/// them from 6000), as [`chain::ChainError::program_error`] reports it.
+pub fn program_error_code(error: spotcheck::error::SpotcheckError) -> u32 {
+    anchor_lang::error::ERROR_CODE_OFFSET + error as u32
+}
+
 /// Decodes an Anchor account (discriminator checked) from raw account data.
 pub fn decode_account<T: AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
     T::try_deserialize(&mut &data[..])

@@ -35,7 +35,7 @@ use solana_signer::Signer;
 use spotcheck::error::SpotcheckError;
 use spotcheck::state::{Job, JobStatus, Market, Model as ModelAccount, Provider, SampleDraw};
 use spotcheck_client::chain::filters::{self, program_account};
-use spotcheck_client::chain::{Chain, ChainError, EventPage, FeedItem};
+use spotcheck_client::chain::{BLOCKHASH_SLOTS, Chain, ChainError, EventPage, FeedItem};
 use spotcheck_client::instructions::{self as ix, JobKeys, JobRecipients, MarketKeys};
 use spotcheck_client::pda;
 use spotcheck_engine::commit::hex;
@@ -53,18 +53,9 @@ use crate::metrics::Metrics;
 use crate::store::{EvidenceRow, MirroredOutput, Round, Store, VoteRow, VoteState};
 use crate::verifier::{JudgedModel, ReExecuted, ReExecution, Verifier};
 
-/// Slots a signed transaction can still land after it was sent (a blockhash
-/// is valid for 150 blocks): a vote in doubt is not sent again before this.
-const BLOCKHASH_SLOTS: u64 = 152;
-
 /// A crank that failed is not tried again for this long (someone else may
 /// have cranked; a missing account will still be missing).
 const CRANK_RETRY: Duration = Duration::from_secs(2);
-
-/// The program's custom error code for `err` (Anchor numbers them from 6000).
-fn program_code(err: SpotcheckError) -> u32 {
-    anchor_lang::error::ERROR_CODE_OFFSET + err as u32
-}
 
 /// Whether the chain holds this oracle's vote in the job's current round.
 fn has_voted(job: &Job, market: &Market, index: usize) -> bool {
@@ -753,7 +744,9 @@ impl Daemon {
             Err(ChainError::InDoubt { signature, reason }) => {
                 warn!(job = %row.job, %signature, "the vote may or may not have landed ({reason}); not sending it again before slot {}", slot + BLOCKHASH_SLOTS);
             }
-            Err(err) if err.program_error() == Some(program_code(SpotcheckError::AlreadyVoted)) => {
+            Err(err)
+                if err.program_error() == Some(spotcheck_client::program_error_code(SpotcheckError::AlreadyVoted)) =>
+            {
                 // An earlier send of this decision landed.
                 self.store.set_vote_landed(row, None, None)?;
                 self.count_landed(row);

@@ -109,7 +109,7 @@ impl Drop for TestEnv {
 
 /// The custom error code Anchor returns for `error`.
 pub fn error_code(error: SpotcheckError) -> u32 {
-    anchor_lang::error::ERROR_CODE_OFFSET + error as u32
+    spotcheck_client::program_error_code(error)
 }
 
 /// Asserts that `result` failed with the program's `expected` error.

@@ -21,7 +21,7 @@ use spotcheck::events::{JobExpired, JobSettled, JobSlashed, JobUnwound};
 use spotcheck::instructions::JobSubmitResultArgs;
 use spotcheck::state::{Job, JobStatus, Market, Model as ModelAccount, Provider, ProviderStatus, SampleDraw};
 use spotcheck_client::chain::filters::{self, program_account};
-use spotcheck_client::chain::{Chain, ChainError, EventPage, FeedItem};
+use spotcheck_client::chain::{BLOCKHASH_SLOTS, Chain, ChainError, EventPage, FeedItem};
 use spotcheck_client::instructions::{self as ix, JobKeys, MarketKeys};
 use spotcheck_client::pda;
 use spotcheck_engine::commit::hex;
@@ -37,15 +37,6 @@ use crate::http::{HttpState, router};
 use crate::inference::{Inference, RunOutput, RunRequest, ServedModel, check_job};
 use crate::metrics::Metrics;
 use crate::store::{JobRow, JobState, Outcome, Store, StoredOutput, now_ms};
-
-/// Slots a signed transaction can still land after it was sent (a blockhash
-/// is valid for 150 blocks): a send in doubt is not repeated before this.
-const BLOCKHASH_SLOTS: u64 = 152;
-
-/// The program's custom error code for `err` (Anchor numbers them from 6000).
-fn program_code(err: SpotcheckError) -> u32 {
-    anchor_lang::error::ERROR_CODE_OFFSET + err as u32
-}
 
 /// A started worker: models loaded and registered, device open, listening.
 pub struct Worker {
@@ -684,7 +675,8 @@ impl Daemon {
                 Err(err) => {
                     // Nothing landed: forget the intent.
                     self.store.forget(&address)?;
-                    if err.program_error() == Some(program_code(SpotcheckError::WrongJobStatus)) {
+                    if err.program_error() == Some(spotcheck_client::program_error_code(SpotcheckError::WrongJobStatus))
+                    {
                         self.metrics.jobs_lost.inc();
                         self.passed.insert(address, "lost_race");
                         info!(job = %address, "claim lost: another provider was first");

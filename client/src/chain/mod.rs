@@ -40,6 +40,11 @@ pub use rpc::{PriorityFee, RpcChain, RpcChainConfig, SendConfig};
 pub use send::signature_of;
 pub use wakeups::{WakeupSender, Wakeups};
 
+/// Slots a signed transaction can still land after it was sent (a blockhash
+/// is valid for 150 blocks, plus margin): a service that lost the answer to
+/// a send waits this long before signing the same intent again.
+pub const BLOCKHASH_SLOTS: u64 = 152;
+
 /// A transaction that landed and reached the chain's commitment level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Confirmed {
