@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::solana_program::instruction::Instruction;
 use solana_signer::Signer;
 use spotcheck::error::SpotcheckError;
 use spotcheck::state::{Job, JobStatus, Market, Model as ModelAccount, Provider, SampleDraw};
@@ -63,23 +63,16 @@ fn has_voted(job: &Job, market: &Market, index: usize) -> bool {
 }
 
 /// The associated token account of (owner, mint), and the instruction that
-/// creates it if it does not exist (the ATA program's `CreateIdempotent`,
-/// instruction 1, paid by `payer`).
+/// creates it if it does not exist (`CreateIdempotent`, paid by `payer`).
 fn associated_account(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> (Pubkey, Instruction) {
-    let address =
-        anchor_spl::associated_token::get_associated_token_address_with_program_id(owner, mint, token_program);
-    let create = Instruction {
-        program_id: anchor_spl::associated_token::ID,
-        accounts: vec![
-            AccountMeta::new(*payer, true),
-            AccountMeta::new(address, false),
-            AccountMeta::new_readonly(*owner, false),
-            AccountMeta::new_readonly(*mint, false),
-            AccountMeta::new_readonly(anchor_lang::solana_program::system_program::ID, false),
-            AccountMeta::new_readonly(*token_program, false),
-        ],
-        data: vec![1],
-    };
+    use anchor_spl::associated_token::{get_associated_token_address_with_program_id, spl_associated_token_account};
+    let address = get_associated_token_address_with_program_id(owner, mint, token_program);
+    let create = spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        token_program,
+    );
     (address, create)
 }
 
@@ -96,6 +89,16 @@ type Located = (Pubkey, serde_json::Value);
 
 /// A re-execution's result: the job, the oracle-set version it was judged for.
 type Judged = (Pubkey, u32, Result<ReExecuted, String>);
+
+/// What the database holds of this oracle's vote in a round.
+enum Earlier {
+    /// Nothing: decide now.
+    Undecided,
+    /// Decided and not sent (or sent and lost, its blockhash expired): send it.
+    Unsent(VoteRow),
+    /// Landed, refused, or sent and possibly still landing: nothing to send now.
+    Done,
+}
 
 /// A job's last failed fetch: why, and the slot it was tried at.
 struct NotServed {
@@ -205,19 +208,11 @@ impl Oracle {
             device: self.verifier.device_name.clone(),
         });
         spotcheck_service::tasks::serve(&tracker, self.listener, app, stop.clone(), "evidence server");
-        let cursor = match self.store.cursor()? {
-            Some(cursor) => Some(cursor),
-            // A first start follows from now: each crank reads every live job anyway.
-            None => {
-                let metrics = self.metrics.clone();
-                match spotcheck_service::tasks::newest_cursor(&*self.chain, &shutdown, |err| metrics.rpc_error(err))
-                    .await?
-                {
-                    Some(cursor) => cursor,
-                    None => return Ok(()),
-                }
-            }
-        };
+        let metrics = self.metrics.clone();
+        let started = spotcheck_service::tasks::start_cursor(self.store.cursor()?, &*self.chain, &shutdown, |err| {
+            metrics.rpc_error(err)
+        });
+        let Some(cursor) = started.await? else { return Ok(()) };
         let mut feed_rx =
             spotcheck_service::tasks::follow(&tracker, self.chain.clone(), cursor, self.config.feed, stop.clone());
 
@@ -236,9 +231,8 @@ impl Oracle {
             tracker: tracker.clone(),
             fetching: HashSet::new(),
             not_served: HashMap::new(),
-            judging: HashSet::new(),
+            judging: HashMap::new(),
             unjudgeable: HashSet::new(),
-            judged_jobs: HashMap::new(),
             crank_after: HashMap::new(),
             seen: HashSet::new(),
             warned: HashSet::new(),
@@ -299,12 +293,10 @@ struct Daemon {
     fetching: HashSet<Pubkey>,
     /// Jobs whose output could not be had yet, and when to try again.
     not_served: HashMap<Pubkey, NotServed>,
-    /// Jobs being re-executed now.
-    judging: HashSet<Pubkey>,
+    /// Jobs being re-executed now, as read when it started (for locating a divergence).
+    judging: HashMap<Pubkey, Job>,
     /// Jobs whose re-execution failed (the same bits fail the same way): no vote.
     unjudgeable: HashSet<Pubkey>,
-    /// The jobs being re-executed, as read when it started (for locating a divergence).
-    judged_jobs: HashMap<Pubkey, Job>,
     /// Cranks that failed, not retried before the instant.
     crank_after: HashMap<(Pubkey, &'static str), Instant>,
     /// (job, what) counted once in the metrics (sampled, challenged, abstained).
@@ -375,6 +367,10 @@ impl Daemon {
         let live: HashSet<Pubkey> = jobs.iter().map(|(address, _)| *address).collect();
         self.not_served.retain(|job, _| live.contains(job));
         self.crank_after.retain(|(job, _), _| live.contains(job));
+        self.unjudgeable.retain(|job| live.contains(job));
+        self.seen.retain(|(job, _)| live.contains(job));
+        // The oracle's own key carries the "not in the set" warning.
+        self.warned.retain(|(job, _)| live.contains(job) || *job == key);
         for (address, job) in &jobs {
             if let Err(err) = self.step(address, job, slot, &market, index).await {
                 match err {
@@ -427,7 +423,7 @@ impl Daemon {
                         self.verdict_round(address, job, slot, market, index).await?;
                     }
                 } else if job.sample == SampleDraw::Pending {
-                    if slot > job.sample_slot {
+                    if slot > job.sample_slot && !self.crank_waits(address, "job_reveal_sample") {
                         self.send_crank(address, "job_reveal_sample", vec![ix::job_reveal_sample(address)]).await;
                     }
                 } else if job.challenge_window_end().is_ok_and(|end| slot >= end) {
@@ -440,15 +436,16 @@ impl Daemon {
         Ok(())
     }
 
-    /// The vote this oracle decided earlier for this round, if it still has
-    /// to be sent (`Ok(None)`: nothing to send now). `Err(())`: no decision yet.
-    fn decided(&self, address: &Pubkey, round: Round, version: u32, slot: u64) -> Result<Result<Option<VoteRow>, ()>> {
+    /// What this oracle decided earlier for this round, if anything.
+    fn decided(&self, address: &Pubkey, round: Round, version: u32, slot: u64) -> Result<Earlier> {
         Ok(match self.store.vote(address, round, version)? {
-            None => Err(()),
+            None => Earlier::Undecided,
             Some(row) => match row.state {
-                VoteState::Landed | VoteState::Refused => Ok(None),
-                VoteState::Sending if row.doubt_slot.is_some_and(|doubt| slot <= doubt + BLOCKHASH_SLOTS) => Ok(None),
-                VoteState::Sending => Ok(Some(row)),
+                VoteState::Landed | VoteState::Refused => Earlier::Done,
+                VoteState::Sending if row.doubt_slot.is_some_and(|doubt| slot <= doubt + BLOCKHASH_SLOTS) => {
+                    Earlier::Done
+                }
+                VoteState::Sending => Earlier::Unsent(row),
             },
         })
     }
@@ -471,12 +468,12 @@ impl Daemon {
             return Ok(false);
         }
         match self.decided(address, round, version, slot)? {
-            Ok(Some(row)) => {
+            Earlier::Unsent(row) => {
                 self.send_vote(&row, job, slot).await?;
                 return Ok(false);
             }
-            Ok(None) => return Ok(false),
-            Err(()) => {}
+            Earlier::Done => return Ok(false),
+            Earlier::Undecided => {}
         }
         if !self.models.contains_key(&job.weights_hash) {
             let why = format!("job {address}'s model {} is not loaded here", hex(&job.weights_hash));
@@ -608,7 +605,7 @@ impl Daemon {
             return Ok(());
         }
         let version = market.oracle_set_version;
-        if self.judging.contains(address) || self.unjudgeable.contains(address) || self.fetching.contains(address) {
+        if self.judging.contains_key(address) || self.unjudgeable.contains(address) || self.fetching.contains(address) {
             return Ok(());
         }
         let Some(output) = self.store.output_of_job(address)?.filter(|output| output.output_hash == job.output_hash)
@@ -618,8 +615,7 @@ impl Daemon {
             }
             return Ok(());
         };
-        self.judging.insert(*address);
-        self.judged_jobs.insert(*address, job.clone());
+        self.judging.insert(*address, job.clone());
         let request = ReExecution {
             model_id: job.weights_hash,
             prompt: job.prompt.clone(),
@@ -639,11 +635,10 @@ impl Daemon {
     /// A re-execution finished: store the evidence, decide the verdict (the
     /// next crank sends it, on the job as the chain then holds it).
     fn judged(&mut self, address: Pubkey, version: u32, judged: Result<ReExecuted, String>) {
-        self.judging.remove(&address);
+        let job = self.judging.remove(&address);
         let done = match judged {
             Ok(done) => done,
             Err(why) => {
-                self.judged_jobs.remove(&address);
                 self.unjudgeable.insert(address);
                 self.abstain(&address, "reexecution_failed", format!("re-executing job {address} failed: {why}"));
                 return;
@@ -679,7 +674,7 @@ impl Daemon {
         );
         // The vote does not wait for this: where the provider's trace first
         // differs from ours, proved leaf by leaf, added to the served evidence.
-        if let (Some(trace), Some(job)) = (done.trace, self.judged_jobs.remove(&address)) {
+        if let (Some(trace), Some(job)) = (done.trace, job) {
             let (chain, fetcher, located) = (self.chain.clone(), self.fetcher.clone(), self.located_tx.clone());
             self.tracker.spawn(async move {
                 let found = match program_account::<Provider>(&*chain, &job.provider).await {
@@ -768,11 +763,14 @@ impl Daemon {
         Ok(())
     }
 
-    /// Sends a permissionless crank, at most every `CRANK_RETRY` per job and kind.
+    /// Whether a crank that failed is still waiting out `CRANK_RETRY`: then
+    /// nothing is built for it (its recipients are not read again).
+    fn crank_waits(&self, job: &Pubkey, what: &'static str) -> bool {
+        self.crank_after.get(&(*job, what)).is_some_and(|after| Instant::now() < *after)
+    }
+
+    /// Sends a permissionless crank (callers check [`Self::crank_waits`] first).
     async fn send_crank(&mut self, job: &Pubkey, what: &'static str, instructions: Vec<Instruction>) {
-        if self.crank_after.get(&(*job, what)).is_some_and(|after| Instant::now() < *after) {
-            return;
-        }
         let oracle = self.config.oracle.clone();
         match self.chain.send(&instructions, &[&*oracle]).await {
             Ok(confirmed) => {
@@ -837,6 +835,9 @@ impl Daemon {
     }
 
     async fn settle(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+        if self.crank_waits(address, "job_settle") {
+            return Ok(());
+        }
         let keys = MarketKeys::new(self.config.market, market);
         let Some(provider) = program_account::<Provider>(&*self.chain, &job.provider).await? else { return Ok(()) };
         let mut instructions = Vec::new();
@@ -862,6 +863,9 @@ impl Daemon {
         what: &'static str,
         build: fn(&MarketKeys, &JobKeys, &JobRecipients) -> Instruction,
     ) -> Result<()> {
+        if self.crank_waits(address, what) {
+            return Ok(());
+        }
         let keys = MarketKeys::new(self.config.market, market);
         let mut instructions = Vec::new();
         let to = self.recipients(job, &keys, &mut instructions).await?;
@@ -871,6 +875,9 @@ impl Daemon {
     }
 
     async fn unwind(&mut self, address: &Pubkey, job: &Job, market: &Market) -> Result<()> {
+        if self.crank_waits(address, "job_unwind") {
+            return Ok(());
+        }
         let keys = MarketKeys::new(self.config.market, market);
         let mut owners = vec![job.client];
         if job.is_challenged() {

@@ -56,15 +56,19 @@ pub fn follow(
     received
 }
 
-/// Where a first start follows from: the newest transaction now (the
-/// daemon's rescan reads the state before it). A node that is down is
-/// waited for with backoff (each failure passed to `failed`), not a reason
-/// to exit; `Ok(None)`: `shutdown` came first.
-pub async fn newest_cursor(
+/// Where the event feed starts: the daemon's `saved` cursor, or on a first
+/// start the newest transaction now (the daemon reads the state before it
+/// anyway). A node that is down is waited for with backoff (each failure
+/// passed to `failed`), not a reason to exit; `Ok(None)`: `shutdown` came first.
+pub async fn start_cursor(
+    saved: Option<EventCursor>,
     chain: &dyn Chain,
     shutdown: &CancellationToken,
     failed: impl Fn(&ChainError),
 ) -> Result<Option<Option<EventCursor>>, ChainError> {
+    if saved.is_some() {
+        return Ok(Some(saved));
+    }
     let backoff = Backoff::default();
     let mut retry = 0;
     loop {

@@ -175,19 +175,11 @@ impl Worker {
             provider: self.config.provider.to_string(),
         });
         spotcheck_service::tasks::serve(&tracker, self.listener, app, http_stop.clone(), "output server");
-        let cursor = match self.store.cursor()? {
-            Some(cursor) => Some(cursor),
-            // A first start follows from now: the rescan reads the state before.
-            None => {
-                let metrics = self.metrics.clone();
-                match spotcheck_service::tasks::newest_cursor(&*self.chain, &shutdown, |err| metrics.rpc_error(err))
-                    .await?
-                {
-                    Some(cursor) => cursor,
-                    None => return Ok(()),
-                }
-            }
-        };
+        let metrics = self.metrics.clone();
+        let started = spotcheck_service::tasks::start_cursor(self.store.cursor()?, &*self.chain, &shutdown, |err| {
+            metrics.rpc_error(err)
+        });
+        let Some(cursor) = started.await? else { return Ok(()) };
         let mut feed_rx =
             spotcheck_service::tasks::follow(&tracker, self.chain.clone(), cursor, self.config.feed, http_stop.clone());
 
