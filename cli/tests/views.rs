@@ -43,7 +43,7 @@ fn each_view_says_what_the_accounts_hold() {
     assert_eq!((j.status.as_str(), j.token_budget, j.price), ("submitted", BUDGET, PRICE));
     assert_eq!(j.output_hash.as_deref(), Some(hex(&OUTPUT_HASH).as_str()));
     assert_eq!(j.provider.as_deref(), Some(provider.to_string().as_str()));
-    assert_eq!(j.next.as_ref().map(|n| n.waiting_for), Some("the oracles' attestation"));
+    assert_eq!(j.next.waiting_for, "the oracles' attestation");
     let o = block_on(views::job_show(chain, &open)).unwrap();
     assert_eq!((o.status.as_str(), o.provider.clone(), o.output_hash.clone()), ("open", None, None));
 
@@ -60,7 +60,7 @@ fn each_view_says_what_the_accounts_hold() {
     let json: serde_json::Value = serde_json::from_str(&render(&j, OutputFormat::Json).unwrap()).unwrap();
     assert_eq!(json["status"], "submitted");
     assert_eq!(json["output_hash"], hex(&OUTPUT_HASH));
-    assert_eq!(json["next"]["until_slot"], serde_json::json!(j.next.unwrap().until_slot));
+    assert_eq!(json["next"]["until_slot"], serde_json::json!(j.next.until_slot));
     let compact = render(&all, OutputFormat::JsonCompact).unwrap();
     assert_eq!(compact.lines().count(), 1);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&compact).unwrap()["jobs"].as_array().unwrap().len(), 2);

@@ -73,6 +73,15 @@ struct Served {
     tokens: Vec<u32>,
 }
 
+/// `<endpoint>/v1/outputs/<hash><rest>`, for an http(s) endpoint (a trailing slash is fine).
+fn outputs_url(endpoint: &str, output_hash: &Hash, rest: &str) -> Result<String, FetchError> {
+    let base = endpoint.trim().trim_end_matches('/');
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(FetchError::BadEndpoint(endpoint.to_string()));
+    }
+    Ok(format!("{base}/v1/outputs/{}{rest}", hex(output_hash)))
+}
+
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
@@ -93,11 +102,7 @@ impl Fetcher {
 
     /// The token ids `endpoint` serves for `output_hash`.
     pub async fn output(&self, endpoint: &str, output_hash: &Hash) -> Result<Vec<u32>, FetchError> {
-        let base = endpoint.trim().trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(FetchError::BadEndpoint(endpoint.to_string()));
-        }
-        let url = format!("{base}/v1/outputs/{}", hex(output_hash));
+        let url = outputs_url(endpoint, output_hash, "")?;
         let body = self.get(&url).await?;
         serde_json::from_slice::<Served>(&body).map(|served| served.tokens).map_err(|err| FetchError::Malformed {
             url,
@@ -115,11 +120,7 @@ impl Fetcher {
         position: u32,
         layer: u32,
     ) -> Result<ProvenLeaf, FetchError> {
-        let base = endpoint.trim().trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(FetchError::BadEndpoint(endpoint.to_string()));
-        }
-        let url = format!("{base}/v1/outputs/{}/proof/{position}/{layer}", hex(output_hash));
+        let url = outputs_url(endpoint, output_hash, &format!("/proof/{position}/{layer}"))?;
         let body = self.get(&url).await?;
         let malformed = |reason: String| FetchError::Malformed { url: url.clone(), what: PROOF, reason };
         let served: ServedProof = serde_json::from_slice(&body).map_err(|err| malformed(err.to_string()))?;

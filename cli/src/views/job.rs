@@ -34,7 +34,7 @@ pub struct JobView {
     pub sample: String,
     pub challenger: Option<String>,
     /// What the job waits for now and the last slot it may happen in.
-    pub next: Option<Next>,
+    pub next: Next,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -71,7 +71,7 @@ impl JobView {
 }
 
 /// What a job waits for, by its status (the program's deadlines).
-fn next(job: &Job) -> Option<Next> {
+fn next(job: &Job) -> Next {
     let (waiting_for, until_slot) = match job.status {
         JobStatus::Open => ("a provider's claim", None),
         JobStatus::Claimed => ("the provider's result", job.result_deadline().ok()),
@@ -85,7 +85,7 @@ fn next(job: &Job) -> Option<Next> {
         JobStatus::Verified => ("job_settle", None),
         JobStatus::Rejected => ("job_slash", None),
     };
-    Some(Next { waiting_for, until_slot })
+    Next { waiting_for, until_slot }
 }
 
 impl fmt::Display for JobView {
@@ -111,11 +111,8 @@ impl fmt::Display for JobView {
         }
         out.field("Sample", &self.sample)?;
         out.field("Challenger", self.challenger.clone().unwrap_or_else(none))?;
-        if let Some(next) = &self.next {
-            let until = next.until_slot.map(|slot| format!(" (until slot {slot})")).unwrap_or_default();
-            out.field("Waiting for", format!("{}{until}", next.waiting_for))?;
-        }
-        Ok(())
+        let until = self.next.until_slot.map(|slot| format!(" (until slot {slot})")).unwrap_or_default();
+        out.field("Waiting for", format!("{}{until}", self.next.waiting_for))
     }
 }
 
